@@ -14,7 +14,7 @@ export const ReplySentError = createError(
 export const IdReservedError = createError(
   'SSE_ERR_ID_RESERVED', 'This stream has topics: the plugin owns the "id:" field, an Event may not set one', 500, TypeError)
 
-export const PublishFailedError = createError<[topic: string, reason: string]>(
+export const PublishFailedError = createError<[topic: string, reason: string, options?: { cause: unknown }]>(
   'SSE_ERR_PUBLISH_FAILED', 'Publishing to topic "%s" failed: %s', 503)
 
 export const TopicClosedError = createError<[topic: string]>(

@@ -1,0 +1,36 @@
+import { InvalidChunkError } from '../errors.js'
+import { Event } from './event.js'
+
+/** A chunk: written as it is (string, bytes) or encoded for the stream's format (Event). */
+export type Chunk = string | Uint8Array | Event
+
+export type Format = 'sse' | 'ndjson' | 'raw'
+
+export const contentTypes: Record<Format, string> = {
+  sse: 'text/event-stream; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  raw: 'application/octet-stream'
+}
+
+/** Turns an Event into the text of one format; `id` is the stream's cursor on streams with topics. */
+export type EventEncoder = (event: Event, id: string | undefined) => string
+
+const encoders: Record<Format, EventEncoder> = {
+  sse: (event, id) => event.text(id ?? event.id),
+  // One JSON value a line: the data, which JSON.stringify keeps on one line.
+  ndjson: (event) => event.data === undefined ? '' : (event.json ? event.data : JSON.stringify(event.data)) + '\n',
+  raw: (event) => event.data ?? ''
+}
+
+export function encoderFor (format: Format): EventEncoder {
+  return encoders[format]
+}
+
+/** Says why a value is not a Chunk, naming the usual mistake: the DOM's global Event. */
+export function describeInvalidChunk (value: unknown): InstanceType<typeof InvalidChunkError> {
+  if (typeof globalThis.Event === 'function' && value instanceof globalThis.Event) {
+    return new InvalidChunkError('a DOM Event (the global one): import { Event } from \'fastify-sse-actors\'')
+  }
+  const what = value === null ? 'null' : typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'no prototype'})` : `a ${typeof value}`
+  return new InvalidChunkError(what)
+}
