@@ -1,0 +1,63 @@
+/** What the heartbeat scheduler needs of a stream. */
+export interface Beating {
+  /** Set by every write, cleared by each tick. */
+  wroteSinceTick: boolean
+  idleTicks: number
+  beat (): void
+}
+
+// A stream must hear from the server after `interval` ms of silence. Rather than a timer per stream,
+// one timer per distinct interval ticks three times an interval and counts, for each stream, the
+// ticks it stayed silent: a write costs one boolean store, a tick one pass over the streams.
+const TICKS_PER_INTERVAL = 3
+
+class HeartbeatGroup {
+  readonly members = new Set<Beating>()
+  readonly #timer: NodeJS.Timeout
+
+  constructor (interval: number) {
+    this.#timer = setInterval(() => this.#tick(), Math.max(1, Math.floor(interval / TICKS_PER_INTERVAL)))
+    this.#timer.unref()
+  }
+
+  #tick (): void {
+    for (const stream of this.members) {
+      if (stream.wroteSinceTick) {
+        stream.wroteSinceTick = false
+        stream.idleTicks = 0
+      } else if (++stream.idleTicks >= TICKS_PER_INTERVAL) {
+        stream.idleTicks = 0
+        stream.beat()
+      }
+    }
+  }
+
+  stop (): void {
+    clearInterval(this.#timer)
+  }
+}
+
+export class HeartbeatScheduler {
+  readonly #groups = new Map<number, HeartbeatGroup>()
+
+  add (stream: Beating, interval: number): void {
+    let group = this.#groups.get(interval)
+    if (group === undefined) this.#groups.set(interval, group = new HeartbeatGroup(interval))
+    group.members.add(stream)
+  }
+
+  remove (stream: Beating, interval: number): void {
+    const group = this.#groups.get(interval)
+    if (group === undefined) return
+    group.members.delete(stream)
+    if (group.members.size === 0) {
+      group.stop()
+      this.#groups.delete(interval)
+    }
+  }
+
+  /** Number of timers running: one per distinct interval in use. */
+  get timers (): number {
+    return this.#groups.size
+  }
+}

@@ -1,0 +1,93 @@
+import type { TopicPosition } from '../broker/types.js'
+import { type Cursor, decodeCursor, encodeCursor } from '../protocol/cursor.js'
+import type { TopicHub } from './hub.js'
+import type { Published } from './published.js'
+import { Subscription, type SubscriptionOwner } from './subscription.js'
+
+export interface StreamTopicsOwner extends SubscriptionOwner {
+  /** The stream cannot resume `topic` exactly: it must be told before the topic's next event. */
+  reset (topic: string): void
+  /** The stream resumed `topic` from its cursor. */
+  resumed (topic: string): void
+}
+
+/** The topics of one stream and its cursor: for each topic, the position of the last event processed. */
+export class StreamTopics {
+  readonly #subscriptions = new Map<string, Subscription>()
+  readonly #cursors = new Map<string, TopicPosition>()
+  /** Where the client's Last-Event-ID says to resume; each topic's entry is used once. */
+  readonly #resume: Cursor | undefined
+  /** A Last-Event-ID was sent but is not a cursor: every topic starts with a reset. */
+  readonly #unknownId: boolean
+  /** The cursor moved since an id was last written. */
+  dirty = false
+
+  constructor (readonly hub: TopicHub, readonly owner: StreamTopicsOwner, lastEventId: string | undefined) {
+    this.#resume = decodeCursor(lastEventId)
+    this.#unknownId = lastEventId !== undefined && lastEventId !== '' && this.#resume === undefined
+  }
+
+  get size (): number {
+    return this.#subscriptions.size
+  }
+
+  /** Subscribes and queues what the client missed; resolves true when the topic is closed. */
+  async subscribe (topic: string): Promise<boolean> {
+    if (this.#subscriptions.has(topic)) return false
+    const subscription = new Subscription(topic, this.owner)
+    this.#subscriptions.set(topic, subscription)
+    try {
+      await this.hub.join(topic, subscription)
+      const from = this.#resume?.get(topic)
+      this.#resume?.delete(topic)
+      const read = await this.hub.broker.read(topic, from)
+      if (this.#subscriptions.get(topic) !== subscription) return false
+      if (read.closed) {
+        this.unsubscribe(topic)
+        return true
+      }
+      const exact = from !== undefined && read.complete
+      if (exact) this.owner.resumed(topic)
+      else if (from !== undefined || this.#unknownId) this.owner.reset(topic)
+      subscription.start(read, exact ? from.offset : undefined)
+      this.#cursors.set(topic, { epoch: read.epoch, offset: exact ? from.offset : read.head })
+      this.dirty = true
+      return false
+    } catch (error) {
+      this.unsubscribe(topic)
+      throw error
+    }
+  }
+
+  unsubscribe (topic: string): void {
+    const subscription = this.#subscriptions.get(topic)
+    if (subscription === undefined) return
+    this.#subscriptions.delete(topic)
+    this.#cursors.delete(topic)
+    this.hub.leave(topic, subscription)
+    this.dirty = true
+  }
+
+  /** Moves the cursor past `published`; false when the stream has left its topic meanwhile. */
+  processed (published: Published): boolean {
+    if (!this.#subscriptions.has(published.topic)) return false
+    this.#cursors.set(published.topic, published.position)
+    this.dirty = true
+    return true
+  }
+
+  /** True when the cursor is this event's position alone, so the event's shared bytes carry the right id. */
+  isSoleCursor (published: Published): boolean {
+    return this.#cursors.size === 1 && this.#cursors.get(published.topic) === published.position
+  }
+
+  cursorId (): string {
+    return encodeCursor(this.#cursors)
+  }
+
+  leaveAll (): void {
+    for (const [topic, subscription] of this.#subscriptions) this.hub.leave(topic, subscription)
+    this.#subscriptions.clear()
+    this.#cursors.clear()
+  }
+}

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { HeartbeatScheduler } from '../lib/actor/heartbeat.js'
+import { IllegalTransitionError, nextPhase } from '../lib/actor/lifecycle.js'
+import { Mailbox } from '../lib/actor/mailbox.js'
+import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../lib/protocol/cursor.js'
+import { frameChunk } from '../lib/protocol/framing.js'
+
+t.test('mailbox: FIFO, compaction, drop-oldest, clear', async (t) => {
+  const box = new Mailbox<number>()
+  t.equal(box.shift(), undefined)
+  for (let i = 0; i < 5000; i++) box.push(i)
+  for (let i = 0; i < 3000; i++) t.equal(box.shift(), i)
+  t.equal(box.size, 2000)
+  t.equal(box.dropOldest((n) => n % 2 === 1), true)
+  t.equal(box.shift(), 3000)
+  t.equal(box.shift(), 3002)
+  t.equal(box.dropOldest(() => false), false)
+  t.equal(box.clear(), 1997)
+  t.equal(box.size, 0)
+})
+
+t.test('stream lifecycle: only legal transitions', async (t) => {
+  t.equal(nextPhase('opening', 'open'), 'open')
+  t.equal(nextPhase('opening', 'closing'), 'closing')
+  t.equal(nextPhase('open', 'closing'), 'closing')
+  t.equal(nextPhase('closing', 'closed'), 'closed')
+  for (const [from, to] of [['open', 'opening'], ['closed', 'open'], ['closing', 'open'], ['opening', 'closed'], ['closed', 'closing']] as const) {
+    t.throws(() => nextPhase(from, to), { code: 'SSE_ERR_ILLEGAL_TRANSITION', constructor: IllegalTransitionError })
+  }
+})
+
+t.test('cursor ids round-trip and refuse what is not theirs', async (t) => {
+  const cursor = new Map([['room:1', { epoch: 'e1', offset: 4 }], ['a&b=c\n', { epoch: 'E_2-x', offset: 0 }]])
+  const id = encodeCursor(cursor)
+  t.notMatch(id, /[\r\n\0]/)
+  t.same(decodeCursor(id), cursor)
+  t.equal(id.startsWith('a%26b%3Dc%0A='), true, 'topics are sorted and encoded')
+  for (const bad of [undefined, '', '42', 'x=e.1.', 'x=e', '=e.1', 'x=e!.1', 'x=e.01', 'x=e.-1', '%E0%A4%A=e.1', 'x=e.1&', 'y'.repeat(MAX_CURSOR_LENGTH + 1)]) {
+    t.equal(decodeCursor(bad), undefined, String(bad).slice(0, 20))
+  }
+})
+
+t.test('framing: one HTTP/1.1 chunk', async (t) => {
+  t.equal(frameChunk(Buffer.from('hello world, 26 bytes long')).toString(), '1a\r\nhello world, 26 bytes long\r\n')
+})
+
+t.test('heartbeat: one timer per interval, a beat after three silent ticks', async (t) => {
+  const scheduler = new HeartbeatScheduler()
+  let beats = 0
+  const quiet = { wroteSinceTick: false, idleTicks: 0, beat: () => { beats++ } }
+  const busy = { wroteSinceTick: true, idleTicks: 0, beat: () => {} }
+  scheduler.add(quiet, 30)
+  scheduler.add(busy, 30)
+  t.equal(scheduler.timers, 1)
+  for (let i = 0; i < 20 && beats === 0; i++) {
+    busy.wroteSinceTick = true
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  t.ok(beats >= 1)
+  scheduler.remove(quiet, 30)
+  scheduler.remove(busy, 30)
+  scheduler.remove(busy, 30)
+  t.equal(scheduler.timers, 0)
+})
