@@ -1,0 +1,17 @@
+import { ssePlugin } from './plugin.js'
+
+export { ssePlugin }
+export default ssePlugin
+export { Event, Event as SseEvent, type EventInit } from './protocol/event.js'
+export { stop, noContent, shutdown } from './results.js'
+export { topics } from './topics/topics-handler.js'
+export { isPublished, Published } from './topics/published.js'
+export { chunked } from './route.js'
+export { memoryBroker } from './broker/memory.js'
+export * from './errors.js'
+export type { Broker, BrokerEvent, EventPayload, ReadResult, TopicListener, TopicPosition } from './broker/types.js'
+export type {
+  ChunkedHandler, Token, Chunk, CloseReason, SsePluginOptions, ChunkOptions, ReplyChunkOptions, MailboxOptions,
+  SseDecorator, SseStats, GeneratorHandler, StreamHandler, InitResult, HandleResult, Format
+} from './types.js'
+export type { ChunkRouteOptions, ChunkRouteShorthandOptions } from './fastify-types.js'

@@ -1,0 +1,99 @@
+import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { StreamOptions } from './actor/context.js'
+import { GeneratorDriver } from './actor/generator.js'
+import { StreamActor } from './actor/stream-actor.js'
+import { Writer, type RawReply } from './actor/writer.js'
+import { InvalidHandlerError, ReplySentError } from './errors.js'
+import { resolveStreamOptions } from './options.js'
+import { outcomeOf, type Shutdown } from './results.js'
+import { type Runtime, runtimeOf } from './runtime.js'
+import type { ChunkedHandler, ChunkOptions, InitResult, StreamHandler } from './types.js'
+
+const kChunkedRoute = Symbol.for('fastify-sse-actors.route')
+
+export function checkHandler (handler: unknown): asserts handler is StreamHandler {
+  if (typeof handler === 'function') return
+  if (handler === null || typeof handler !== 'object') throw new InvalidHandlerError(`expected an object with init/handle or an async generator function, got ${handler === null ? 'null' : typeof handler}`)
+  for (const name of ['init', 'handle', 'terminate', 'handleError'] as const) {
+    const callback = (handler as Record<string, unknown>)[name]
+    if (callback !== undefined && typeof callback !== 'function') throw new InvalidHandlerError(`${name} must be a function`)
+  }
+}
+
+export function isChunkedRoute (handler: unknown): boolean {
+  return typeof handler === 'function' && kChunkedRoute in handler
+}
+
+/**
+ * A plain Fastify route function that serves `handler` as a stream: for apps whose other `onRoute`
+ * hooks need a function, and for `{ chunk }` routes, whose handler the plugin swaps for this.
+ */
+export function chunked (handler: StreamHandler<any, any, any>, chunkOptions?: ChunkOptions): RouteHandlerMethod<any, any, any, any, any, any, any, any> {
+  checkHandler(handler)
+  if (chunkOptions !== undefined) resolveStreamOptions({}, chunkOptions) // a bad option fails where the route is declared
+  let resolved: { runtime: Runtime, options: StreamOptions } | undefined
+  const route = async function chunkedRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const runtime = runtimeOf(request.server)
+    if (resolved?.runtime !== runtime) resolved = { runtime, options: resolveStreamOptions(runtime.settings.base, chunkOptions) }
+    return openStream(runtime, request, reply, handler, resolved.options, undefined)
+  }
+  return Object.assign(route, { [kChunkedRoute]: true })
+}
+
+/** The headers of a stream: those set by hooks and other plugins, then ours. */
+function streamHeaders (reply: FastifyReply, options: StreamOptions): Record<string, string | number | string[]> {
+  return {
+    ...(reply.getHeaders() as Record<string, string | number | string[]>),
+    'content-type': options.contentType,
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no'
+  }
+}
+
+/** The client's resume point: the Last-Event-ID header, else the `lastEventId` query parameter. */
+function lastEventIdOf (request: FastifyRequest): string | undefined {
+  const header = request.headers['last-event-id']
+  if (typeof header === 'string') return header
+  const url = request.raw.url ?? ''
+  const query = url.indexOf('?')
+  if (query === -1) return undefined
+  return new URLSearchParams(url.slice(query + 1)).get('lastEventId') ?? undefined
+}
+
+export async function openStream (runtime: Runtime, request: FastifyRequest, reply: FastifyReply, handler: StreamHandler, options: StreamOptions, state: unknown): Promise<FastifyReply> {
+  if (reply.sent) throw new ReplySentError()
+  if (request.method === 'HEAD') {
+    return reply.code(200).headers(streamHeaders(reply, options)).send()
+  }
+  if (runtime.lifecycle.phase() !== 'running' || runtime.streams.size >= runtime.settings.maxConnections) {
+    return sendAway(runtime, reply, options)
+  }
+  const behaviour: ChunkedHandler = typeof handler === 'function' ? new GeneratorDriver(handler) : handler
+  const actor = new StreamActor(request, reply, behaviour, options, runtime, state, lastEventIdOf(request))
+  const opening = await actor.init()
+  if (opening.kind === 'refused') return refuse(reply, opening.result)
+  reply.hijack()
+  actor.open(streamHeaders(reply, options), opening.initial)
+  return reply
+}
+
+function refuse (reply: FastifyReply, result: InitResult): FastifyReply {
+  if (outcomeOf(result) === 'no-content') return reply.code(204).send()
+  const { status, headers, body } = result as Shutdown
+  if (headers !== undefined) reply.headers(headers)
+  return reply.code(status).send(body)
+}
+
+/** Over capacity or shutting down: an SSE client is told when to retry (a 503 would stop EventSource for good). */
+function sendAway (runtime: Runtime, reply: FastifyReply, options: StreamOptions): FastifyReply {
+  const retry = runtime.jitteredRetry()
+  if (options.format !== 'sse') {
+    return reply.code(503).header('retry-after', Math.ceil(retry / 1000)).send()
+  }
+  reply.hijack()
+  const writer = new Writer(reply.raw as RawReply, runtime.stats)
+  writer.open(streamHeaders(reply, options))
+  writer.write(`retry: ${retry}\n\n`)
+  void writer.end()
+  return reply
+}

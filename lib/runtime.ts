@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify'
+import type { PluginContext } from './actor/context.js'
+import { HeartbeatScheduler } from './actor/heartbeat.js'
+import type { Broker } from './broker/types.js'
+import { InvalidHandlerError } from './errors.js'
+import type { PluginSettings } from './options.js'
+import { startPluginLifecycle } from './plugin-lifecycle.js'
+import { TopicHub } from './topics/hub.js'
+import type { SseStats } from './types.js'
+
+/** What one registration of the plugin holds: shared by its routes, its streams and `app.sse`. */
+export interface Runtime extends PluginContext {
+  readonly settings: PluginSettings
+  readonly broker: Broker
+  readonly lifecycle: ReturnType<typeof startPluginLifecycle>
+}
+
+export const kRuntime = Symbol.for('fastify-sse-actors.runtime')
+
+export function createRuntime (settings: PluginSettings, broker: Broker): Runtime {
+  const stats: SseStats = { connections: 0, eventsWritten: 0, bytesWritten: 0, messagesDropped: 0, overflowDisconnects: 0, replays: 0, resets: 0 }
+  const base = settings.base.retry ?? 1000
+  return {
+    settings,
+    broker,
+    lifecycle: startPluginLifecycle(),
+    heartbeats: new HeartbeatScheduler(),
+    hub: new TopicHub(broker),
+    stats,
+    streams: new Set(),
+    byId: new Map(),
+    // Between one and five times the base delay: thousands of clients spread over seconds.
+    jitteredRetry: () => Math.round(base * (1 + 4 * Math.random()))
+  }
+}
+
+export function runtimeOf (instance: FastifyInstance): Runtime {
+  const runtime = (instance as unknown as Record<symbol, Runtime | undefined>)[kRuntime]
+  if (runtime === undefined) throw new InvalidHandlerError('register ssePlugin (fastify-sse-actors) before serving a chunked route')
+  return runtime
+}
