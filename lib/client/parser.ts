@@ -1,0 +1,314 @@
+// An event stream parser that follows the WHATWG HTML rules ("Interpreting an event stream").
+//
+// Bytes are not decoded chunk by chunk: the tail of a chunk after its last line ending waits as bytes
+// and is decoded together with the rest of its line. A line ending is an ASCII byte, never part of a
+// multi-byte sequence, so every decoded piece is whole code points: a code point split across chunks
+// survives, a one-shot decode is used (about ten times faster than a streaming TextDecoder, measured),
+// and a stream fed a few bytes at a time costs one decode per line instead of one per chunk.
+
+/** One dispatched event. */
+export interface ParsedEvent {
+  /** The `event:` field, `message` when there was none (or it was empty). */
+  type: string
+  /** The `data:` lines joined with LF. */
+  data: string
+  /** The last `id:` seen on the stream when the event was dispatched (it persists across events). */
+  lastEventId: string
+}
+
+export interface ParserCallbacks {
+  onEvent (event: ParsedEvent): void
+  /** A `retry:` field made of ASCII digits only: the reconnection time in ms. */
+  onRetry? (ms: number): void
+  /** A line starting with `:`: the text after the colon, without one leading space (as for a field). */
+  onComment? (text: string): void
+}
+
+export interface ParserOptions extends ParserCallbacks {
+  /** The last event id before the stream starts (a resumed stream): reported until an `id:` field. */
+  lastEventId?: string
+}
+
+export interface Parser {
+  /**
+   * Parse the next piece of the stream: text, or bytes decoded as UTF-8. Feed a stream one kind or
+   * the other: bytes waiting for the end of their line are decoded as they are when text comes.
+   */
+  feed (chunk: string | Uint8Array): void
+  /**
+   * The stream ended: an unterminated line or event is dropped, as the standard says. The parser is
+   * then ready for the next stream of the same source (a reconnect): it keeps `lastEventId`, as an
+   * EventSource does.
+   */
+  end (): void
+  /** Forget everything, the last event id included, as if the parser was just created without one. */
+  reset (): void
+  /** The event source's last event id: the `id:` buffer as of the last blank line (event or not). */
+  readonly lastEventId: string
+}
+
+const LF = 10
+const CR = 13
+const SPACE = 32
+const COLON = 58
+const BOM = 0xfeff
+const KEPT_BYTES = 1 << 20
+
+export function createParser (options: ParserOptions): Parser {
+  return new EventStreamParser(options)
+}
+
+// A class rather than closures: its methods are shared code, so V8 keeps them optimized across the
+// many parsers of a process (closures per parser made it deoptimize on "wrong call target", measured).
+class EventStreamParser implements Parser {
+  lastEventId: string
+  private readonly onEvent: (event: ParsedEvent) => void
+  private readonly onRetry: ((ms: number) => void) | undefined
+  private readonly onComment: ((text: string) => void) | undefined
+  private readonly pendingBytes = new ByteQueue()
+  private pendingText = '' // a line fed as text whose ending has not come yet
+  private atStart = true // no character seen yet: a BOM here is stripped
+  private afterCr = false // the last line ended with CR: an LF that comes next belongs to it
+  private data = ''
+  private hasData = false // a `data:` line was seen, even an empty one
+  private type = ''
+  private idBuffer: string
+
+  constructor (options: ParserOptions) {
+    this.onEvent = options.onEvent
+    this.onRetry = options.onRetry
+    this.onComment = options.onComment
+    this.lastEventId = this.idBuffer = options.lastEventId ?? ''
+  }
+
+  feed (chunk: string | Uint8Array): void {
+    if (typeof chunk === 'string') {
+      if (this.pendingBytes.length !== 0) chunk = this.pendingBytes.take() + chunk
+      this.feedText(chunk)
+      return
+    }
+    // A Buffer view (what Node's sockets give anyway) has native searches and a one-shot decode.
+    const bytes = chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const length = bytes.length
+    const last = lastLineEnding(bytes)
+    if (last === -1) {
+      this.pendingBytes.push(bytes, 0, length)
+      return
+    }
+    let text: string
+    if (this.pendingBytes.length === 0) {
+      text = bytes.toString('utf8', 0, last + 1)
+    } else {
+      this.pendingBytes.push(bytes, 0, last + 1)
+      text = this.pendingBytes.take()
+    }
+    if (last + 1 !== length) this.pendingBytes.push(bytes, last + 1, length)
+    this.feedText(text)
+  }
+
+  end (): void {
+    this.pendingBytes.clear()
+    this.pendingText = ''
+    this.atStart = true
+    this.afterCr = false
+    this.data = ''
+    this.hasData = false
+    this.type = ''
+    this.idBuffer = this.lastEventId
+  }
+
+  reset (): void {
+    this.lastEventId = ''
+    this.end()
+  }
+
+  private feedText (text: string): void {
+    const length = text.length
+    if (length === 0) return
+    let at = 0
+    if (this.atStart) {
+      this.atStart = false
+      if (text.charCodeAt(0) === BOM) at = 1
+    }
+    if (this.afterCr) {
+      this.afterCr = false
+      if (text.charCodeAt(at) === LF) at += 1
+    }
+    // The next CR and LF at or after `at`, each searched again only once passed: linear even when
+    // the stream uses one kind of line ending and the other is far away or absent.
+    let cr = text.indexOf('\r', at)
+    let lf = text.indexOf('\n', at)
+    if (this.pendingText !== '') {
+      const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
+      if (end === -1) {
+        this.pendingText += text
+        return
+      }
+      const line = this.pendingText + text.slice(at, end)
+      this.pendingText = ''
+      this.processLine(line, 0, line.length)
+      at = end + 1
+      if (end === cr) at = this.skipLf(text, at)
+    }
+    if (cr === -1) {
+      // The common case, LF only, in a tighter loop.
+      while (lf !== -1) {
+        this.processLine(text, at, lf)
+        at = lf + 1
+        lf = text.indexOf('\n', at)
+      }
+    } else {
+      while (true) {
+        if (cr !== -1 && cr < at) cr = text.indexOf('\r', at)
+        if (lf !== -1 && lf < at) lf = text.indexOf('\n', at)
+        const end = cr === -1 ? lf : lf !== -1 && lf < cr ? lf : cr
+        if (end === -1) break
+        this.processLine(text, at, end)
+        at = end + 1
+        if (end === cr) at = this.skipLf(text, at)
+      }
+    }
+    if (at < length) this.pendingText = text.slice(at)
+  }
+
+  // After a CR: step over the LF of a CRLF, or remember to when the text ends right after the CR.
+  private skipLf (text: string, at: number): number {
+    if (at === text.length) {
+      this.afterCr = true
+      return at
+    }
+    return text.charCodeAt(at) === LF ? at + 1 : at
+  }
+
+  // One line, text[start, end). The character at `end` is a line ending, or there is none: never a
+  // space nor a colon, so the checks after a field name need no bounds check.
+  private processLine (text: string, start: number, end: number): void {
+    if (start === end) {
+      this.dispatch()
+      return
+    }
+    // `data:`, `event:` and `id:` take most lines: recognized in place, by their first characters.
+    const c = text.charCodeAt(start)
+    if (c === 100 && isData(text, start)) this.appendData(text.slice(valueStart(text, start + 4), end))
+    else if (c === 101 && isEvent(text, start)) this.type = text.slice(valueStart(text, start + 5), end)
+    else if (c === 105 && isId(text, start)) this.setId(text.slice(valueStart(text, start + 2), end))
+    else this.processOtherLine(text, start, end)
+  }
+
+  // Any other line: a comment, `retry`, a field without a colon (the value is empty), or one to ignore.
+  private processOtherLine (text: string, start: number, end: number): void {
+    if (text.charCodeAt(start) === COLON) {
+      if (this.onComment !== undefined) this.onComment(text.slice(valueStart(text, start), end))
+      return
+    }
+    let nameEnd = start + 1 // the first colon, or the end of a line without one
+    while (nameEnd < end && text.charCodeAt(nameEnd) !== COLON) nameEnd++
+    const value = nameEnd === end ? '' : text.slice(valueStart(text, nameEnd), end)
+    switch (text.slice(start, nameEnd)) {
+      case 'data': this.appendData(value); break
+      case 'event': this.type = value; break
+      case 'id': this.setId(value); break
+      case 'retry': this.retry(value); break
+    }
+  }
+
+  private appendData (value: string): void {
+    if (this.hasData) {
+      this.data += '\n' + value
+    } else {
+      this.data = value
+      this.hasData = true
+    }
+  }
+
+  private setId (value: string): void {
+    if (value.indexOf('\0') === -1) this.idBuffer = value
+  }
+
+  private retry (value: string): void {
+    if (this.onRetry === undefined || value.length === 0) return
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i)
+      if (c < 48 || c > 57) return
+    }
+    this.onRetry(Number(value))
+  }
+
+  private dispatch (): void {
+    this.lastEventId = this.idBuffer
+    if (this.hasData) {
+      const event: ParsedEvent = { type: this.type === '' ? 'message' : this.type, data: this.data, lastEventId: this.lastEventId }
+      this.data = ''
+      this.hasData = false
+      this.type = ''
+      this.onEvent(event)
+    } else {
+      this.type = ''
+    }
+  }
+}
+
+function isData (text: string, at: number): boolean {
+  return text.charCodeAt(at + 1) === 97 && text.charCodeAt(at + 2) === 116 && text.charCodeAt(at + 3) === 97 && text.charCodeAt(at + 4) === COLON
+}
+
+function isEvent (text: string, at: number): boolean {
+  return text.charCodeAt(at + 1) === 118 && text.charCodeAt(at + 2) === 101 && text.charCodeAt(at + 3) === 110 && text.charCodeAt(at + 4) === 116 && text.charCodeAt(at + 5) === COLON
+}
+
+function isId (text: string, at: number): boolean {
+  return text.charCodeAt(at + 1) === 100 && text.charCodeAt(at + 2) === COLON
+}
+
+// Where a value starts after the colon at `colon`: one space there is not part of it.
+function valueStart (text: string, colon: number): number {
+  return text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
+}
+
+// The index of the last CR or LF byte, or -1. A chunk usually ends with a line ending or just after
+// one: look there first, then let the native search scan what is left.
+function lastLineEnding (bytes: Buffer): number {
+  const near = Math.max(bytes.length - 64, 0)
+  for (let i = bytes.length - 1; i >= near; i--) {
+    const c = bytes[i]
+    if (c === LF || c === CR) return i
+  }
+  if (near === 0) return -1
+  return Math.max(bytes.lastIndexOf(LF, near - 1), bytes.lastIndexOf(CR, near - 1))
+}
+
+// The bytes of a line that has not ended yet, copied (the caller may reuse its buffers) into one
+// buffer that grows by doubling, so a long line fed in small pieces is copied a bounded number of times.
+class ByteQueue {
+  length = 0
+  private buffer = Buffer.allocUnsafe(256)
+
+  push (bytes: Uint8Array, start: number, end: number): void {
+    const needed = this.length + end - start
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2))
+      this.buffer.copy(grown, 0, 0, this.length)
+      this.buffer = grown
+    }
+    if (end - start > 64) {
+      this.buffer.set(bytes.subarray(start, end), this.length)
+    } else {
+      // A few bytes are copied faster one by one than through a view.
+      const buffer = this.buffer
+      for (let i = start, at = this.length; i < end; i++, at++) buffer[at] = bytes[i]
+    }
+    this.length = needed
+  }
+
+  take (): string {
+    const text = this.buffer.toString('utf8', 0, this.length)
+    this.clear()
+    return text
+  }
+
+  clear (): void {
+    this.length = 0
+    // Do not hold on to the memory of one huge line for the life of the stream.
+    if (this.buffer.length > KEPT_BYTES) this.buffer = Buffer.allocUnsafe(256)
+  }
+}
