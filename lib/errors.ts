@@ -34,3 +34,9 @@ export const BrokerClosedError = createError(
 
 export const RedisKeyPrefixError = createError(
   'SSE_ERR_REDIS_KEY_PREFIX', 'The ioredis client has a keyPrefix: it prefixes keys but not Pub/Sub channels. Use the broker\'s own `prefix` option instead', 500, TypeError)
+
+export const BrokerUnavailableError = createError<[reason: string]>(
+  'SSE_ERR_BROKER_UNAVAILABLE', 'The broker cannot reach its backend: %s', 503)
+
+export const InvalidTopicError = createError<[reason: string]>(
+  'SSE_ERR_INVALID_TOPIC', 'Invalid topic: %s', 500, TypeError)

@@ -1,0 +1,63 @@
+import type { BrokerEvent, EventPayload, TopicListener } from '../../lib/broker/types.js'
+
+/** Only a guard, so that a broken broker fails a wait instead of hanging the run: nothing is timed. */
+const GIVE_UP_AFTER = 15_000
+
+/** A listener that keeps what it is given and lets a test wait for it. */
+export class Recorder implements TopicListener {
+  readonly events: BrokerEvent[] = []
+  readonly finals: Array<EventPayload | undefined> = []
+  readonly #waiters = new Set<() => void>()
+
+  event (event: BrokerEvent): void {
+    this.events.push(event)
+    this.#wake()
+  }
+
+  closed (final: EventPayload | undefined): void {
+    this.finals.push(final)
+    this.#wake()
+  }
+
+  get offsets (): number[] {
+    return this.events.map((event) => event.offset)
+  }
+
+  /** Resolves once an event with at least this offset came (in any epoch). */
+  untilOffset (offset: number): Promise<void> {
+    return this.until(() => this.events.some((event) => event.offset >= offset), `offset ${offset}`)
+  }
+
+  untilClosed (): Promise<void> {
+    return this.until(() => this.finals.length > 0, 'the topic to close')
+  }
+
+  until (done: () => boolean, what: string): Promise<void> {
+    if (done()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!done()) return
+        finish()
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        finish()
+        reject(new Error(`gave up waiting for ${what}; offsets so far: ${this.offsets.join(',')}`))
+      }, GIVE_UP_AFTER)
+      const finish = (): void => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+      }
+      this.#waiters.add(check)
+    })
+  }
+
+  #wake (): void {
+    for (const check of this.#waiters) check()
+  }
+}
+
+/** 1, 2, ... n */
+export function range (from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+}
