@@ -91,3 +91,25 @@ export async function eventually (condition: () => boolean, attempts = 500, ever
   }
   throw new Error('condition never held')
 }
+
+/** A light reader for wide fan-out tests: counts the events (blank-line ends) without keeping them. */
+export interface CountingStream {
+  readonly count: () => number
+  close (): void
+}
+
+export function countEvents (url: string): Promise<CountingStream> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { headers: { accept: 'text/event-stream' }, agent: false }, (response) => {
+      let count = 0
+      let previous = 0
+      response.on('data', (chunk: Buffer) => {
+        if (previous === 10 && chunk[0] === 10) count++
+        for (let at = chunk.indexOf('\n\n'); at !== -1; at = chunk.indexOf('\n\n', at + 2)) count++
+        previous = chunk[chunk.length - 1]
+      })
+      resolve({ count: () => count, close: () => request.destroy() })
+    })
+    request.on('error', reject)
+  })
+}
