@@ -13,7 +13,8 @@ type Feed = (parser: ReturnType<typeof createParser>, input: Uint8Array) => void
 const feeds: Record<string, Feed> = {
   'whole as text': (parser, input) => parser.feed(Buffer.from(input).toString('utf8')),
   'whole as bytes': (parser, input) => parser.feed(input),
-  'byte by byte': (parser, input) => { for (let i = 0; i < input.length; i++) parser.feed(input.subarray(i, i + 1)) }
+  'byte by byte': (parser, input) => { for (let i = 0; i < input.length; i++) parser.feed(input.subarray(i, i + 1)) },
+  'as text, one character at a time': (parser, input) => { for (const c of Buffer.from(input).toString('utf8')) parser.feed(c) }
 }
 
 function parseWith (feed: Feed, input: string | Uint8Array): Parsed {
@@ -33,7 +34,8 @@ function event (data: string, type = 'message', lastEventId = ''): ParsedEvent {
   return { type, data, lastEventId }
 }
 
-// Every rule is checked with the stream fed whole (as text and as bytes) and one byte at a time.
+// Every rule is checked with the stream fed whole (as text and as bytes), one byte at a time, and as
+// text one character at a time.
 function rule (name: string, input: string | Uint8Array, expected: Partial<Parsed>): void {
   t.test(name, async (t) => {
     for (const [how, feed] of Object.entries(feeds)) {
@@ -103,6 +105,13 @@ rule('invalid UTF-8 becomes U+FFFD', Buffer.from([...Buffer.from('data: a'), 0xf
 rule('a truncated code point before a line ending is U+FFFD, the line ending is kept', Buffer.from([...Buffer.from('data: '), 0xf0, 0x9f, 13, 10, 10]), {
   events: [event('\ufffd')]
 })
+rule('a long line of other characters (decoded by another path)', `data: ${'\u00e9\u4e2d\ud83d\ude00'.repeat(500)}\n\n`, {
+  events: [event('\u00e9\u4e2d\ud83d\ude00'.repeat(500))]
+})
+rule('a long line with invalid bytes', Buffer.concat([Buffer.from('data: ' + '\u00e9'.repeat(600)), Buffer.from([0xed, 0xa0, 0x80, 0xc3, 10, 10])]), {
+  events: [event('\u00e9'.repeat(600) + '\ufffd\ufffd\ufffd\ufffd')]
+})
+rule('a long ASCII line', `data: ${'a'.repeat(5000)}\r\n\r\n`, { events: [event('a'.repeat(5000))] })
 rule('many lines with only CR, far from any LF', 'data: a\r'.repeat(1000) + '\r', { events: [event(Array(1000).fill('a').join('\n'))] })
 rule('many lines without a colon', 'data\n'.repeat(1000) + '\n', { events: [event('\n'.repeat(999))] })
 rule('long lines before a short one', `data: ${'x'.repeat(100_000)}\nid: 1\n\n`, { events: [event('x'.repeat(100_000), 'message', '1')] })
@@ -162,6 +171,16 @@ t.test('without onRetry and onComment, those lines are skipped', async (t) => {
   const parser = createParser({ onEvent: (e) => events.push(e) })
   parser.feed('retry: 10\n: hi\ndata: a\n\n')
   t.strictSame(events, [event('a')])
+})
+
+t.test('a line split across text chunks that hold both line endings', async (t) => {
+  const events: ParsedEvent[] = []
+  const parser = createParser({ onEvent: (e) => events.push(e) })
+  parser.feed('data: a')
+  parser.feed('b\r\ndata: c\n\n')
+  parser.feed('data: d')
+  parser.feed('e\n\rdata: f\r\r')
+  t.strictSame(events, [event('ab\nc'), event('de'), event('f')])
 })
 
 t.test('text after bytes: bytes waiting for their line ending are decoded first', async (t) => {

@@ -1,0 +1,2 @@
+export { createParser } from './parser.js'
+export type { Parser, ParserOptions, ParserCallbacks, ParsedEvent } from './parser.js'
