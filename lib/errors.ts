@@ -26,7 +26,7 @@ export const InvalidOptionError = createError<[option: string, reason: string]>(
 export const InvalidHandlerError = createError<[reason: string]>(
   'SSE_ERR_INVALID_HANDLER', 'Invalid chunked handler: %s', 500, TypeError)
 
-export const UpstreamError = createError<[status: number | string]>(
+export const UpstreamError = createError<[status: number | string, options?: { cause: unknown }]>(
   'SSE_ERR_UPSTREAM', 'The upstream stream failed: %s', 502)
 
 export const BrokerClosedError = createError(

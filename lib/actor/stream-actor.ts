@@ -48,7 +48,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   #timers: Timers | undefined
   #topics: StreamTopics | undefined
   /** `close(final)` was called: the stream ends once the current message is written. */
-  #closeRequested: { final: Chunk | Chunk[] | undefined } | undefined
+  #closeRequested: { reason: CloseReason, final: Chunk | Chunk[] | undefined } | undefined
   /** A topic init subscribed to is closed: answer 204. */
   #topicClosedBeforeOpen = false
   #drainTimer: NodeJS.Timeout | undefined
@@ -113,8 +113,13 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   }
 
   close (final?: Chunk | Chunk[]): void {
-    if (this.#busy || this.#phase === 'opening') this.#closeRequested = { final }
-    else void this.#close('stopped', final)
+    this.endWith('stopped', final)
+  }
+
+  /** Like `close`, for the plugin's own handlers that end a stream for another reason (a failed upstream). */
+  endWith (reason: CloseReason, final?: Chunk | Chunk[]): void {
+    if (this.#busy || this.#phase === 'opening') this.#closeRequested = { reason, final }
+    else void this.#close(reason, final)
   }
 
   // ---- from outside the handler --------------------------------------------------------------
@@ -321,7 +326,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
       return
     }
     const requested = this.#closeRequested
-    if (requested !== undefined) void this.#close('stopped', requested.final)
+    if (requested !== undefined) void this.#close(requested.reason, requested.final)
   }
 
   #fail (error: unknown, msg: unknown): void {
