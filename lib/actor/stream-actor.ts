@@ -4,7 +4,7 @@ import { IdReservedError } from '../errors.js'
 import { describeInvalidChunk, type Chunk } from '../protocol/encoders.js'
 import { Event } from '../protocol/event.js'
 import { noContent, outcomeOf, type Stop } from '../results.js'
-import { isPublished, type Published } from '../topics/published.js'
+import { isPublished, Published } from '../topics/published.js'
 import { StreamTopics, type StreamTopicsOwner } from '../topics/stream-topics.js'
 import type { ChunkedHandler, CloseReason, HandleResult, InitResult, Token } from '../types.js'
 import type { PluginContext, StreamOptions } from './context.js'
@@ -285,7 +285,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     if (isPublished(msg)) {
       if (!this.#topics!.processed(msg)) return undefined
       if (this.#handler.handle === undefined) {
-        this.#relay(msg)
+        this.#writeChunk(msg.event, msg)
         return undefined
       }
     }
@@ -301,18 +301,6 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     return undefined
   }
 
-  /** Writes a topic event as it came, with the shared bytes when the stream's cursor allows. */
-  #relay (published: Published): void {
-    if (this.#options.format === 'sse' && this.#topics!.isSoleCursor(published)) {
-      this.#topics!.dirty = false
-      this.#context.stats.eventsWritten++
-      this.wroteSinceTick = true
-      this.#writer.writeShared(published.framed, published.payload)
-      return
-    }
-    this.#writeChunk(published.event)
-  }
-
   #apply (result: HandleResult, msg: unknown): void {
     if (this.#phase !== 'open') return
     try {
@@ -320,7 +308,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
         void this.#close('stopped', (result as Stop).final)
         return
       }
-      this.#writeChunks(result)
+      this.#writeChunks(result, msg)
     } catch (error) {
       this.#fail(error, msg)
       return
@@ -342,16 +330,17 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
 
   // ---- writing -------------------------------------------------------------------------------
 
-  #writeChunks (chunks: HandleResult | Chunk[]): void {
+  /** `source` is the message being handled: a topic event written as it came may use its shared bytes. */
+  #writeChunks (chunks: HandleResult | Chunk[], source?: unknown): void {
     if (chunks === undefined || chunks === null) return
     if (!Array.isArray(chunks)) {
-      this.#writeChunk(chunks as Chunk)
+      this.#writeChunk(chunks as Chunk, source)
       return
     }
-    for (const chunk of chunks) this.#writeChunk(chunk)
+    for (const chunk of chunks) this.#writeChunk(chunk, source)
   }
 
-  #writeChunk (chunk: Chunk): void {
+  #writeChunk (chunk: Chunk, source?: unknown): void {
     if (typeof chunk === 'string' || chunk instanceof Uint8Array) {
       this.wroteSinceTick = true
       this.#writer.write(chunk)
@@ -362,6 +351,14 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     const topics = this.#topics
     if (topics !== undefined && topics.size > 0) {
       if (id !== undefined) throw new IdReservedError()
+      if (source instanceof Published && source.event === chunk && topics.dirty && this.#options.format === 'sse' && topics.isSoleCursor(source)) {
+        // The stream's cursor is this event's position alone: its bytes, id included, are shared.
+        topics.dirty = false
+        this.#context.stats.eventsWritten++
+        this.wroteSinceTick = true
+        this.#writer.writeShared(source.framed, source.payload)
+        return
+      }
       if (topics.dirty) {
         id = topics.cursorId()
         topics.dirty = false

@@ -178,11 +178,12 @@ export function topicsSuite (t: Test, makeBroker: BrokerFactory): void {
     t.same(ownId.events, [], 'an Event with its own id on a topic stream is SSE_ERR_ID_RESERVED: the stream ends')
   })
 
-  t.test('an event is encoded once per publish, whatever the number of subscribers', async (t) => {
+  t.test('an event is encoded once per publish, whatever the number of subscribers, relayed or handled', async (t) => {
     const { app, url } = await appWith(t, (app) => {
       app.get('/fan', { chunk: true, handler: topics(() => ['fan']) })
+      app.get('/fan-handle', { chunk: true, handler: { init: (token) => token.subscribe('fan'), handle: (msg: Published) => msg.event } })
     })
-    const streams = await Promise.all(Array.from({ length: 50 }, () => openStream(`${url}/fan`)))
+    const streams = await Promise.all(Array.from({ length: 50 }, (_, i) => openStream(`${url}/${i % 2 === 0 ? 'fan' : 'fan-handle'}`)))
     await eventually(() => app.sse.connections === 50)
     const original = Event.prototype.text
     let encodings = 0
