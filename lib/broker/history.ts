@@ -26,8 +26,4 @@ export class History {
     for (let offset = from; offset <= to; offset++) events.push(this.#slots[(offset - 1) % this.capacity])
     return events
   }
-
-  clear (): void {
-    this.#slots.length = 0
-  }
 }

@@ -80,8 +80,6 @@ class MemoryBroker implements Broker {
     const state = this.#use(topic)
     if (state.closed) return
     state.closed = true
-    // Nobody can resume a closed topic: only its tombstone stays.
-    state.history.clear()
     state.fanout.closed(final)
     this.#released(topic, state)
   }

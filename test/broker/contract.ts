@@ -148,8 +148,9 @@ export function brokerContract (t: Test, name: string, factory: () => Promise<Br
       t.same(recorder.offsets, [1, 2], 'the events came before the close')
       t.same(recorder.finals, [{ event: 'bye', data: 'done' }], 'with the final payload')
     }
+    const { epoch } = await broker.read('room')
     for (const instance of instances) {
-      t.match(await instance.read('room'), { head: 2, closed: true })
+      t.match(await instance.read('room', { epoch, offset: 0 }), { head: 2, closed: true, complete: true, events: [{ offset: 1 }, { offset: 2 }] }, 'the history stays readable')
       await t.rejects(instance.publish('room', { data: 'late' }), { code: 'SSE_ERR_TOPIC_CLOSED' })
     }
     await broker.closeTopic('room', { data: 'again' })
