@@ -64,10 +64,7 @@ class RedisBroker implements Broker {
 
   async listen (topic: string, listener: TopicListener): Promise<() => void> {
     const { channel } = await this.#ready(topic)
-    let feed = this.#feeds.get(channel)
-    if (feed === undefined) {
-      feed = this.#openFeed(topic, channel)
-    }
+    const feed = this.#feeds.get(channel) ?? this.#openFeed(topic, channel)
     const { fanout, ready } = feed
     fanout.add(listener)
     try {
