@@ -1,0 +1,44 @@
+import createError from '@fastify/error'
+
+// The client's errors, apart from the server's (lib/errors.ts): the client is its own entry point.
+// `statusCode` is what a Fastify route that lets one through answers (a bad gateway); `status` is what
+// the event stream answered.
+
+const StatusError = createError<[status: number]>(
+  'SSE_ERR_CLIENT_STATUS', 'The event stream answered with status %s', 502)
+
+export class ClientStatusError extends StatusError {
+  /** The status the event stream answered with. */
+  readonly status: number
+  /** For a 429 or 503 with a valid `Retry-After`: how long the server asked to wait, in ms. */
+  readonly retryAfter: number | undefined
+
+  constructor (status: number, retryAfter?: number) {
+    super(status)
+    this.status = status
+    this.retryAfter = retryAfter
+  }
+}
+
+const ContentTypeError = createError<[contentType: string]>(
+  'SSE_ERR_CLIENT_CONTENT_TYPE', 'The event stream answered with content type "%s", not text/event-stream', 502)
+
+export class ClientContentTypeError extends ContentTypeError {
+  readonly status: number
+  readonly contentType: string
+
+  constructor (status: number, contentType: string) {
+    super(contentType)
+    this.status = status
+    this.contentType = contentType
+  }
+}
+
+/**
+ * Whether trying again cannot help: a status or content type the server will answer again (but a 429
+ * or 503 with `Retry-After`), or a request undici refuses to send. Network errors are worth a retry.
+ */
+export function isPermanent (error: unknown): boolean {
+  if (error instanceof ClientStatusError) return error.retryAfter === undefined
+  return error instanceof ClientContentTypeError || (error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG' || error instanceof TypeError
+}

@@ -1,0 +1,259 @@
+import t from 'tap'
+import { SseClient, ClientStatusError, type SseClientHandler, type ParsedEvent } from '../../lib/client/index.js'
+import { httpServer, openStream, streamThenEnd, streamThenNoContent } from './helpers.js'
+
+interface Log { log: string[] }
+
+// A handler that logs every callback; `overrides` replaces the callbacks a test is about.
+function logging<State extends Log, Msg = never> (url: string, overrides: Partial<SseClientHandler<State, Msg>> = {}): SseClientHandler<State, Msg> {
+  return {
+    init: (state) => ({ connect: { url }, state }),
+    handleConnect: (response, state) => { state.log.push(`connect ${response.status}`) },
+    handleConnectFailure: (reason, state) => {
+      state.log.push(`failure ${(reason as ClientStatusError).status}`)
+      return { stop: reason }
+    },
+    handleDisconnect: (reason, state) => {
+      state.log.push(`disconnect ${reason === 'end' ? 'end' : 'error'}`)
+      return { connect: { url }, state }
+    },
+    handleEvent: (event, state) => {
+      state.log.push(`event ${event.data}`)
+      return state
+    },
+    ...overrides
+  }
+}
+
+t.test('init connects; events, disconnects and reconnections go through the callbacks', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (index < 2) streamThenEnd(res, `retry: 5\nid: ${index + 1}\ndata: ${index + 1}\n\n`)
+    else res.writeHead(204).end()
+  })
+  const client = SseClient.start(logging(server.url), { log: [] as string[] })
+  const { reason, state } = await client.closed
+  t.equal(reason, 'no-content', 'a 204 stops the client')
+  t.strictSame(state.log, ['connect 200', 'event 1', 'disconnect end', 'connect 200', 'event 2', 'disconnect end'])
+  t.strictSame(server.requests.map((r) => r.headers['last-event-id']), [undefined, '1', '2'])
+  t.equal(client.status, 'stopped')
+  t.equal(client.lastEventId, '2')
+})
+
+t.test('handleEvent returns the new state', async (t) => {
+  const server = await httpServer(t, streamThenNoContent('retry: 5\ndata: 2\n\ndata: 3\n\n'))
+  const client = SseClient.start({
+    init: (state) => ({ connect: { url: server.url }, state }),
+    handleEvent: (event, state) => state * Number(event.data)
+  }, 1)
+  t.strictSame(await client.closed, { reason: 'no-content', state: 6 })
+})
+
+t.test('a connect failure reaches handleConnectFailure, which may stop the client', async (t) => {
+  const server = await httpServer(t, (req, res) => res.writeHead(500).end())
+  const client = SseClient.start(logging(server.url), { log: [] as string[] })
+  const { reason, state } = await client.closed
+  t.type(reason, ClientStatusError)
+  t.match(reason, { code: 'SSE_ERR_CLIENT_STATUS', status: 500 })
+  t.strictSame(state.log, ['failure 500'])
+})
+
+t.test('handleConnectFailure may connect again, with new headers', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (index === 2) res.writeHead(204).end()
+    else if (req.headers.authorization === 'Bearer fresh') streamThenEnd(res, 'retry: 5\ndata: welcome\n\n')
+    else res.writeHead(401).end()
+  })
+  type State = Log & { token: string }
+  const request = (state: State): { url: string, headers: Record<string, string> } =>
+    ({ url: server.url, headers: { authorization: `Bearer ${state.token}` } })
+  const client = SseClient.start(logging<State>(server.url, {
+    init: (state) => ({ connect: request(state), state }),
+    handleConnectFailure: (reason, state) => {
+      state.log.push(`failure ${(reason as ClientStatusError).status}`)
+      const refreshed = { ...state, token: 'fresh' }
+      return { connect: { ...request(refreshed), delay: 1 }, state: refreshed }
+    },
+    handleDisconnect: (reason, state) => ({ connect: request(state) })
+  }), { log: [], token: 'stale' })
+  const { state } = await client.closed
+  t.equal(state.token, 'fresh')
+  t.strictSame(state.log, ['failure 401', 'connect 200', 'event welcome'])
+  t.strictSame(server.requests.map((r) => r.headers.authorization), ['Bearer stale', 'Bearer fresh', 'Bearer fresh'])
+})
+
+t.test('by default a failure is retried with backoff, a permanent one rejects closed', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (index === 0) res.socket?.destroy()
+    else if (index === 1) res.writeHead(503, { 'retry-after': '0' }).end()
+    else res.writeHead(403).end()
+  })
+  const client = SseClient.start({
+    init: (state) => ({ connect: { url: server.url }, state }),
+    handleEvent: (event, state) => state
+  }, null, { retry: 5 })
+  await t.rejects(client.closed, { code: 'SSE_ERR_CLIENT_STATUS', status: 403 })
+  t.equal(server.requests.length, 3)
+})
+
+t.test('by default a disconnect reconnects to the same request after the server\'s retry', async (t) => {
+  const server = await httpServer(t, streamThenNoContent('retry: 5\nid: 1\ndata: a\n\n'))
+  const client = SseClient.start({
+    init: (state) => ({ connect: { url: server.url, method: 'POST', body: 'q', headers: { 'x-one': '1' } }, state }),
+    handleEvent: (event, state) => {
+      t.equal(client.status, 'open')
+      return [...state, event.data]
+    }
+  }, [] as string[], { retry: 60_000 })
+  t.strictSame(await client.closed, { reason: 'no-content', state: ['a'] })
+  t.strictSame(server.requests.map((r) => [r.method, r.body, r.headers['x-one'], r.headers['last-event-id']]), [
+    ['POST', 'q', '1', undefined],
+    ['POST', 'q', '1', '1']
+  ])
+})
+
+t.test('a delay given overrides the backoff; the client waits in `waiting`', async (t) => {
+  const server = await httpServer(t, streamThenNoContent('retry: 60000\ndata: a\n\n'))
+  const client = SseClient.start(logging(server.url, {
+    init: (state) => ({ connect: { url: server.url, delay: 1 }, state }),
+    // Without the delay here, the server's retry of a minute would time the test out.
+    handleDisconnect: (reason, state) => ({ connect: { url: server.url, delay: 1 }, state })
+  }), { log: [] as string[] })
+  t.equal(client.status, 'waiting')
+  await client.closed
+  t.equal(server.requests.length, 2)
+})
+
+t.test('the handler\'s Last-Event-ID wins over the client\'s', async (t) => {
+  const server = await httpServer(t, streamThenNoContent('retry: 5\nid: 1\ndata: a\n\n'))
+  const client = SseClient.start(logging(server.url, {
+    handleDisconnect: (reason, state) => ({ connect: { url: server.url, headers: { 'Last-Event-ID': 'mine' } }, state })
+  }), { log: [] as string[] }, { lastEventId: 'start' })
+  await client.closed
+  t.strictSame(server.requests.map((r) => r.headers['last-event-id']), ['start', 'mine'])
+})
+
+t.test('send() reaches handleInfo: carry on, connect, stop', async (t) => {
+  const server = await httpServer(t, (req, res) => openStream(res, `data: ${String(req.headers.authorization)}\n\n`))
+  type Msg = { type: 'ping' } | { type: 'token', token: string } | { type: 'quit' }
+  const client = SseClient.start<Log, Msg>(logging(server.url, {
+    init: (state) => ({ state }), // idle until a message says otherwise
+    handleEvent: (event, state) => {
+      state.log.push(`event ${event.data}`)
+      if (event.data === 'one') client.send({ type: 'token', token: 'two' }) // a new token: reconnect
+      if (event.data === 'two') client.send({ type: 'quit' })
+      return state
+    },
+    handleInfo: (msg, state) => {
+      state.log.push(`info ${msg.type}`)
+      if (msg.type === 'token') return { connect: { url: server.url, headers: { authorization: msg.token } }, state }
+      if (msg.type === 'quit') return { stop: 'quit', state }
+    }
+  }), { log: [] })
+  t.equal(client.status, 'idle')
+  client.send({ type: 'ping' })
+  t.equal(client.status, 'idle')
+  client.send({ type: 'token', token: 'one' })
+  t.equal(client.status, 'connecting')
+  const { reason, state } = await client.closed
+  t.equal(reason, 'quit')
+  t.strictSame(state.log, ['info ping', 'info token', 'connect 200', 'event one', 'info token', 'connect 200', 'event two', 'info quit'])
+  // Reconnecting from handleInfo closed the first stream; stopping closed the second.
+  await Promise.all(server.requests.map((r) => r.closed))
+  t.equal(server.requests.length, 2)
+})
+
+t.test('a reconnection in the middle of a chunk resumes after the last event handled', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (index === 0) openStream(res, 'id: 1\ndata: a\n\nid: 2\ndata: b\n\n')
+    else res.writeHead(204).end()
+  })
+  const client = SseClient.start<string[], 'again'>({
+    init: (state) => ({ connect: { url: server.url }, state }),
+    handleEvent: (event, state) => {
+      client.send('again')
+      return [...state, event.data]
+    },
+    handleInfo: (msg, state) => ({ connect: { url: server.url }, state })
+  }, [])
+  t.strictSame(await client.closed, { reason: 'no-content', state: ['a'] })
+  t.strictSame(server.requests.map((r) => r.headers['last-event-id']), [undefined, '1'])
+})
+
+t.test('handleConnect may stop the client; stop() closes the stream', async (t) => {
+  const server = await httpServer(t, (req, res) => openStream(res, 'data: a\n\n'))
+  const first = SseClient.start(logging(server.url, { handleConnect: (response, state) => ({ stop: 'seen', state }) }), { log: [] as string[] })
+  t.equal((await first.closed).reason, 'seen')
+  const second = SseClient.start(logging(server.url, {
+    handleEvent: (event, state) => {
+      setImmediate(() => second.stop())
+      return state
+    }
+  }), { log: [] as string[] })
+  t.equal((await second.closed).reason, 'stopped')
+  await Promise.all(server.requests.map((r) => r.closed))
+  second.stop()
+  second.send(undefined as never)
+  t.equal(second.status, 'stopped', 'stop and send after the end are ignored')
+})
+
+t.test('a disconnect by a network error reaches handleDisconnect with the error', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (index === 0) {
+      openStream(res, 'id: 1\ndata: a\n\n')
+      setTimeout(() => res.socket?.destroy(), 10)
+    } else {
+      res.writeHead(204).end()
+    }
+  })
+  const reasons: unknown[] = []
+  const client = SseClient.start(logging(server.url, {
+    handleDisconnect: (reason, state) => {
+      reasons.push(reason)
+      return { connect: { url: server.url, delay: 1 }, state }
+    }
+  }), { log: [] as string[] })
+  t.equal((await client.closed).reason, 'no-content')
+  t.equal(reasons.length, 1)
+  t.type(reasons[0], Error)
+})
+
+t.test('noreply after a disconnect leaves the client idle', async (t) => {
+  const server = await httpServer(t, (req, res) => streamThenEnd(res, 'data: a\n\n'))
+  const client = SseClient.start(logging(server.url, {
+    handleDisconnect: (reason, state) => {
+      setImmediate(() => {
+        t.equal(client.status, 'idle')
+        client.stop('later')
+      })
+      return { state }
+    }
+  }), { log: [] as string[] })
+  t.equal((await client.closed).reason, 'later')
+})
+
+t.test('a callback that throws stops the client: closed rejects, the stream is closed', async (t) => {
+  const server = await httpServer(t, (req, res) => openStream(res, 'data: a\n\n'))
+  const failure = new Error('handler bug')
+  const client = SseClient.start(logging(server.url, {
+    handleEvent: () => { throw failure }
+  }), { log: [] as string[] })
+  await t.rejects(client.closed, failure)
+  await server.requests[0].closed
+  t.equal(client.status, 'stopped')
+})
+
+t.test('init that throws rejects closed', async (t) => {
+  const failure = new Error('init bug')
+  const client = SseClient.start({ init: () => { throw failure }, handleEvent: (event: ParsedEvent, state: null) => state }, null)
+  await t.rejects(client.closed, failure)
+})
+
+t.test('stop() while waiting to reconnect', async (t) => {
+  const client = SseClient.start({
+    init: (state) => ({ connect: { url: 'http://127.0.0.1:1/', delay: 60_000 }, state }),
+    handleEvent: (event: ParsedEvent, state: null) => state
+  }, null)
+  t.equal(client.status, 'waiting')
+  client.stop()
+  t.strictSame(await client.closed, { reason: 'stopped', state: null })
+})
