@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici'
+import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici'
 import { DEFAULT_RETRY, parseRetryAfter } from './backoff.js'
 import { ClientContentTypeError, ClientStatusError } from './errors.js'
 import { createParser, type ParsedEvent } from './parser.js'
@@ -29,6 +29,19 @@ export interface OpenedStream {
 // no body timeout: a quiet stream is a normal stream.
 const HEADERS_TIMEOUT = 30_000
 
+// Redirects are followed, as EventSource and fetch do (fetch's limit); undici's request alone does not.
+const MAX_REDIRECTIONS = 20
+const redirecting = new WeakMap<Dispatcher, Dispatcher>()
+
+function following (dispatcher: Dispatcher): Dispatcher {
+  let composed = redirecting.get(dispatcher)
+  if (composed === undefined) {
+    composed = dispatcher.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }))
+    redirecting.set(dispatcher, composed)
+  }
+  return composed
+}
+
 /**
  * What an event source keeps across its connections: the id of the last event it delivered (sent as
  * `Last-Event-ID`) and the reconnection delay the server asked for with `retry:`. `open` makes one
@@ -55,7 +68,7 @@ export class ResumableStream {
       headers: this.headers(stream.headers),
       body: stream.body,
       signal,
-      dispatcher,
+      dispatcher: following(dispatcher ?? getGlobalDispatcher()),
       headersTimeout: HEADERS_TIMEOUT,
       bodyTimeout: 0
     })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { Agent } from 'undici'
 import { connect, ClientStatusError, ClientContentTypeError, type ParsedEvent } from '../../lib/client/index.js'
 import { httpServer, openStream, streamThenEnd, streamThenNoContent } from './helpers.js'
 
@@ -57,9 +58,14 @@ t.test('a Last-Event-ID that is not ASCII goes as UTF-8 bytes', async (t) => {
   t.equal(Buffer.from(server.requests[1].headers['last-event-id'] as string, 'latin1').toString('utf8'), 'caf\u00e9 \u2615')
 })
 
-t.test('custom headers, method and body are sent on every request; they win over the defaults', async (t) => {
+t.test('custom headers, method, body and dispatcher are used on every request; headers win over the defaults', async (t) => {
   const server = await httpServer(t, (req, res) => streamThenEnd(res, 'retry: 5\nid: 3\ndata: ok\n\n'))
+  const dispatcher = new Agent()
+  t.teardown(() => dispatcher.close())
+  let connections = 0
+  dispatcher.on('connect', () => { connections += 1 })
   await collect(connect(server.url, {
+    dispatcher,
     method: 'POST',
     body: '{"q":1}',
     headers: { Authorization: 'Bearer x', 'Content-Type': 'application/json', Accept: 'text/event-stream, */*' }
@@ -72,6 +78,23 @@ t.test('custom headers, method and body are sent on every request; they win over
     t.equal(request.headers.accept, 'text/event-stream, */*')
   }
   t.equal(server.requests.length, 2)
+  t.ok(connections > 0, 'through the dispatcher')
+})
+
+t.test('redirects are followed, with the same headers', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (req.url === '/events') res.writeHead(307, { location: '/moved' }).end()
+    else if (index === 1) streamThenEnd(res, 'retry: 5\nid: 1\ndata: a\n\n')
+    else res.writeHead(204).end()
+  })
+  const events = await collect(connect(server.url, { method: 'POST', body: 'q', headers: { 'x-key': 'k' } }))
+  t.strictSame(events.map((e) => e.data), ['a'])
+  t.strictSame(server.requests.map((r) => [r.url, r.method, r.body, r.headers['x-key'], r.headers['last-event-id']]), [
+    ['/events', 'POST', 'q', 'k', undefined],
+    ['/moved', 'POST', 'q', 'k', undefined],
+    ['/events', 'POST', 'q', 'k', '1'],
+    ['/moved', 'POST', 'q', 'k', '1']
+  ])
 })
 
 t.test('a 204 ends the iteration normally', async (t) => {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { Agent } from 'undici'
 import { SseClient, ClientStatusError, type SseClientHandler, type ParsedEvent } from '../../lib/client/index.js'
 import { httpServer, openStream, streamThenEnd, streamThenNoContent } from './helpers.js'
 
@@ -39,13 +40,18 @@ t.test('init connects; events, disconnects and reconnections go through the call
   t.equal(client.lastEventId, '2')
 })
 
-t.test('handleEvent returns the new state', async (t) => {
+t.test('handleEvent returns the new state; requests go through the given dispatcher', async (t) => {
   const server = await httpServer(t, streamThenNoContent('retry: 5\ndata: 2\n\ndata: 3\n\n'))
+  const dispatcher = new Agent()
+  t.teardown(() => dispatcher.close())
+  const connections: string[] = []
+  dispatcher.on('connect', (origin) => connections.push(String(origin)))
   const client = SseClient.start({
     init: (state) => ({ connect: { url: server.url }, state }),
     handleEvent: (event, state) => state * Number(event.data)
-  }, 1)
+  }, 1, { dispatcher })
   t.strictSame(await client.closed, { reason: 'no-content', state: 6 })
+  t.ok(connections.length > 0)
 })
 
 t.test('a connect failure reaches handleConnectFailure, which may stop the client', async (t) => {
