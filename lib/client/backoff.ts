@@ -4,8 +4,8 @@ export const DEFAULT_RETRY = 3000
 /** Backoff stops growing here, unless the server's own `retry:` is longer. */
 export const MAX_BACKOFF = 30_000
 
-// setTimeout fires at once for anything longer.
-const MAX_TIMER = 2 ** 31 - 1
+/** The longest a timer can wait: setTimeout fires at once for anything longer. */
+export const MAX_TIMER = 2 ** 31 - 1
 
 /**
  * How long to wait before the next attempt. After a stream that opened, then ended or dropped

@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromCallback, setup } from 'xstate'
 import type { Dispatcher } from 'undici'
-import { reconnectDelay } from './backoff.js'
+import { MAX_TIMER, reconnectDelay } from './backoff.js'
 import { ClientStatusError, isPermanent } from './errors.js'
 import type { ParsedEvent } from './parser.js'
 import { ResumableStream, type StreamRequest, type StreamResponse } from './resumable-stream.js'
@@ -97,7 +97,7 @@ function decide (
     const state = next.state === undefined ? context.state : next.state
     if (next.connect !== undefined) {
       const { delay, ...request } = next.connect
-      enqueue.assign({ state, request, delay: delay ?? defaultDelay(context, event) })
+      enqueue.assign({ state, request, delay: Math.min(delay ?? defaultDelay(context, event), MAX_TIMER) })
       enqueue.raise({ type: 'next.connect' })
     } else if ('stop' in next) {
       enqueue.assign({ state, reason: next.stop })

@@ -256,10 +256,12 @@ t.test('init that throws rejects closed', async (t) => {
 
 t.test('stop() while waiting to reconnect', async (t) => {
   const client = SseClient.start({
-    init: (state) => ({ connect: { url: 'http://127.0.0.1:1/', delay: 60_000 }, state }),
+    init: (state) => ({ connect: { url: 'http://127.0.0.1:1/', delay: 1e12 }, state }), // clamped: a timer longer than 2^31-1 ms would fire at once
     handleEvent: (event: ParsedEvent, state: null) => state
   }, null)
   t.equal(client.status, 'waiting')
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(client.status, 'waiting', 'still waiting: the delay was not taken for an overflow')
   client.stop()
   t.strictSame(await client.closed, { reason: 'stopped', state: null })
 })
