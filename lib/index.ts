@@ -8,7 +8,7 @@ export { topics } from './topics/topics-handler.js'
 export { isPublished, Published } from './topics/published.js'
 export { chunked } from './route.js'
 export { forward, type ForwardOptions } from './forward.js'
-export { memoryBroker } from './broker/memory.js'
+export { memoryBroker, type MemoryBrokerOptions } from './broker/memory.js'
 export * from './errors.js'
 export type { Broker, BrokerEvent, EventPayload, ReadResult, TopicListener, TopicPosition } from './broker/types.js'
 export type {

@@ -62,3 +62,20 @@ t.test('heartbeat: one timer per interval, a beat after three silent ticks', asy
   scheduler.remove(busy, 30)
   t.equal(scheduler.timers, 0)
 })
+
+t.test('subscription: a jump in offsets or a new epoch is a reset; duplicates are dropped', async (t) => {
+  const { Subscription } = await import('../lib/topics/subscription.js')
+  const { Published } = await import('../lib/topics/published.js')
+  const seen: string[] = []
+  const owner = {
+    enqueuePublished: (p: InstanceType<typeof Published>) => { seen.push(`${p.position.epoch}.${p.position.offset}`) },
+    reset: (topic: string) => { seen.push(`reset ${topic}`) },
+    topicClosed: () => {}
+  }
+  const event = (epoch: string, offset: number) => new Published({ topic: 't', epoch, offset, data: 'x' })
+  const subscription = new Subscription('t', owner)
+  subscription.deliver(event('e', 6))
+  subscription.start({ epoch: 'e', head: 5, events: [], complete: true, closed: false }, undefined)
+  for (const [epoch, offset] of [['e', 6], ['e', 7], ['e', 10], ['f', 1]] as const) subscription.deliver(event(epoch, offset))
+  t.same(seen, ['e.6', 'e.7', 'reset t', 'e.10', 'reset t', 'f.1'])
+})

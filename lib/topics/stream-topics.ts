@@ -5,8 +5,6 @@ import type { Published } from './published.js'
 import { Subscription, type SubscriptionOwner } from './subscription.js'
 
 export interface StreamTopicsOwner extends SubscriptionOwner {
-  /** The stream cannot resume `topic` exactly: it must be told before the topic's next event. */
-  reset (topic: string): void
   /** The stream resumed `topic` from its cursor. */
   resumed (topic: string): void
 }

@@ -5,6 +5,8 @@ import { Published } from './published.js'
 
 export interface SubscriptionOwner {
   enqueuePublished (published: Published): void
+  /** The stream cannot follow `topic` exactly: it must be told before the topic's next event. */
+  reset (topic: string): void
   topicClosed (final: Event | undefined): void
 }
 
@@ -42,6 +44,9 @@ export class Subscription implements TopicSubscriber {
   #enqueue (published: Published): void {
     const { epoch, offset } = published.position
     if (epoch === this.epoch && offset <= this.queued) return
+    // A jump the broker could not fill (past its retention) or a new epoch (the topic's history was
+    // lost): what the stream missed cannot be replayed, so it is told, as on a reconnect.
+    if (epoch !== this.epoch || offset !== this.queued + 1) this.owner.reset(this.topic)
     this.epoch = epoch
     this.queued = offset
     this.owner.enqueuePublished(published)
