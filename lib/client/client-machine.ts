@@ -87,11 +87,11 @@ const connection = fromCallback<ClientEvent, ConnectionInput>(({ input, sendBack
 
 // Calls a handler callback and acts on what it returns. `defaultDelay` is the wait before a connect
 // that gives no delay of its own.
-function decide (
-  call: (handler: Handler, state: unknown, event: ClientEvent, context: ClientContext) => Next<unknown>,
-  defaultDelay: (context: ClientContext, event: ClientEvent) => number = () => 0
+function decide<E extends ClientEvent> (
+  call: (handler: Handler, state: unknown, event: E, context: ClientContext) => Next<unknown>,
+  defaultDelay: (context: ClientContext, event: E) => number = () => 0
 ) {
-  return enqueueActions<ClientContext, ClientEvent, undefined, ClientEvent, never, never, never, never, never>(({ context, event, enqueue }) => {
+  return enqueueActions<ClientContext, E, undefined, ClientEvent, never, never, never, never, never>(({ context, event, enqueue }) => {
     const next = call(context.handler, context.state, event, context)
     if (!next) return
     const state = next.state === undefined ? context.state : next.state
@@ -108,9 +108,7 @@ function decide (
   })
 }
 
-function retryAfter (event: ClientEvent): number | undefined {
-  return event.type === 'failed' && event.error instanceof ClientStatusError ? event.error.retryAfter : undefined
-}
+type On<T extends ClientEvent['type']> = Extract<ClientEvent, { type: T }>
 
 // The default callbacks connect again to the last request.
 const again = (context: ClientContext): Next<unknown> => ({ connect: context.request as StreamRequest })
@@ -139,7 +137,7 @@ export const clientMachine = setup({
   entry: decide((handler, state) => handler.init(state)),
   initial: 'idle',
   on: {
-    info: { actions: decide((handler, state, event) => handler.handleInfo?.((event as { msg: unknown }).msg, state)) },
+    info: { actions: decide<On<'info'>>((handler, state, event) => handler.handleInfo?.(event.msg, state)) },
     stop: { target: '.stopped', actions: assign({ reason: ({ event }) => event.reason }) },
     'next.connect': [
       { guard: ({ context }) => context.delay > 0, target: '.waiting' },
@@ -170,19 +168,18 @@ export const clientMachine = setup({
               target: 'open',
               actions: [
                 assign({ failures: 0 }),
-                decide((handler, state, event) => handler.handleConnect?.((event as { response: StreamResponse }).response, state))
+                decide<On<'connected'>>((handler, state, event) => handler.handleConnect?.(event.response, state))
               ]
             },
             failed: {
               target: '#sse-client.idle',
               actions: [
                 assign({ failures: ({ context }) => context.failures + 1 }),
-                decide((handler, state, event, context) => {
-                  const { error } = event as { error: Error }
+                decide<On<'failed'>>((handler, state, { error }, context) => {
                   if (handler.handleConnectFailure !== undefined) return handler.handleConnectFailure(error, state)
                   if (isPermanent(error)) throw error
                   return again(context)
-                }, (context, event) => retryAfter(event) ?? reconnectDelay(context.stream.retry, context.failures))
+                }, (context, { error }) => (error instanceof ClientStatusError ? error.retryAfter : undefined) ?? reconnectDelay(context.stream.retry, context.failures))
               ]
             },
             'no-content': {
@@ -200,9 +197,9 @@ export const clientMachine = setup({
             },
             disconnected: {
               target: '#sse-client.idle',
-              actions: decide(
-                (handler, state, event, context) => handler.handleDisconnect !== undefined
-                  ? handler.handleDisconnect((event as { reason: DisconnectReason }).reason, state)
+              actions: decide<On<'disconnected'>>(
+                (handler, state, { reason }, context) => handler.handleDisconnect !== undefined
+                  ? handler.handleDisconnect(reason, state)
                   : again(context),
                 (context) => reconnectDelay(context.stream.retry, 0)
               )

@@ -266,3 +266,24 @@ t.test('stop() while waiting to connect; a delay too long for a timer is clamped
   client.stop()
   t.strictSame(await client.closed, { reason: 'stopped', state: null })
 })
+
+t.test('a handler may be a class instance: callbacks are called as its methods', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (index === 0) res.writeHead(503, { 'retry-after': '0' }).end()
+    else if (index === 1) streamThenEnd(res, 'retry: 5\ndata: a\n\n')
+    else res.writeHead(204).end()
+  })
+  class Counter implements SseClientHandler<string[], never> {
+    constructor (readonly url: string) {}
+    init (state: string[]): { connect: { url: string }, state: string[] } { return { connect: { url: this.url }, state } }
+    handleConnect (): void { this.note('connect') }
+    handleConnectFailure (): { connect: { url: string } } { this.note('failure'); return { connect: { url: this.url } } }
+    handleDisconnect (): { connect: { url: string } } { this.note('disconnect'); return { connect: { url: this.url } } }
+    handleEvent (event: ParsedEvent, state: string[]): string[] { return [...state, event.data] }
+    readonly notes: string[] = []
+    note (what: string): void { this.notes.push(what) }
+  }
+  const handler = new Counter(server.url)
+  t.strictSame(await SseClient.start(handler, []).closed, { reason: 'no-content', state: ['a'] })
+  t.strictSame(handler.notes, ['failure', 'connect', 'disconnect'])
+})
