@@ -16,6 +16,9 @@ import { type RawReply, Writer } from './writer.js'
 
 const HEARTBEAT = Buffer.from(':\n\n')
 
+/** The response's own stream, for the one `close` listener all responses share. */
+const kActor = Symbol('fastify-sse-actors.stream')
+
 /** What `init` decided, for the route function to act on. */
 export type Opening =
   | { kind: 'open', initial: InitResult }
@@ -38,7 +41,8 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   readonly #options: StreamOptions
   readonly #context: PluginContext
   readonly #writer: Writer
-  readonly #mailbox = new Mailbox<unknown>()
+  /** Made when a message must wait: a stream that keeps up never allocates one. */
+  #mailbox: Mailbox<unknown> | undefined
   #phase: Phase = 'opening'
   /** A message is being handled (maybe awaiting an async `handle`): others wait their turn. */
   #busy = false
@@ -52,6 +56,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   /** A topic init subscribed to is closed: answer 204. */
   #topicClosedBeforeOpen = false
   #drainTimer: NodeJS.Timeout | undefined
+  #onDrain: (() => void) | undefined
   #closed: Promise<void> | undefined
 
   constructor (request: FastifyRequest, reply: FastifyReply, handler: ChunkedHandler, options: StreamOptions, context: PluginContext, state: unknown, lastEventId: string | undefined) {
@@ -64,6 +69,12 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     this.lastEventId = lastEventId
     this.#writer = new Writer(reply.raw as RawReply, context.stats)
     context.streams.add(this)
+  }
+
+  /** Shared by every response (no closure per stream): the client went away before the end. */
+  static #onResponseClose = function (this: RawReply): void {
+    const actor = (this as unknown as Record<symbol, StreamActor | undefined>)[kActor]
+    if (actor !== undefined && !this.writableFinished) void actor.#close('client-closed')
   }
 
   // ---- Token -------------------------------------------------------------------------------
@@ -204,9 +215,8 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
       return
     }
     this.#phase = nextPhase(this.#phase, 'open')
-    raw.once('close', () => {
-      if (!raw.writableFinished) void this.#close('client-closed')
-    })
+    ;(raw as unknown as Record<symbol, StreamActor>)[kActor] = this
+    raw.on('close', StreamActor.#onResponseClose)
     this.#writer.open(headers)
     if (this.#options.retry !== undefined && this.#options.format === 'sse') this.#writer.write(`retry: ${this.#options.retry}\n\n`)
     if (this.#options.heartbeat !== false && this.#options.format === 'sse') this.#context.heartbeats.add(this, this.#options.heartbeat)
@@ -222,8 +232,21 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
 
   #enqueue (msg: unknown): boolean {
     if (this.#phase === 'closing' || this.#phase === 'closed') return false
-    if (this.#mailbox.size >= this.#options.mailboxLimit && !this.#makeRoom(msg)) return false
-    this.#mailbox.push(msg)
+    const waiting = this.#mailbox?.size ?? 0
+    if (waiting === 0 && !this.#busy && this.#phase === 'open' && this.#writer.pending < this.#options.highWaterMark) {
+      // Nothing ahead of it: handled at once, without a trip through the mailbox.
+      this.#busy = true
+      const pending = this.#process(msg)
+      if (pending !== undefined) {
+        pending.then(() => this.#resume(), () => this.#resume())
+        return true
+      }
+      this.#busy = false
+      this.#drain()
+      return true
+    }
+    if (waiting >= this.#options.mailboxLimit && !this.#makeRoom(msg)) return false
+    ;(this.#mailbox ??= new Mailbox()).push(msg)
     this.#drain()
     return true
   }
@@ -232,7 +255,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   #makeRoom (msg: unknown): boolean {
     if (this.#options.overflow === 'drop-oldest') {
       // Only the handler's own messages are dropped: a dropped topic event would be a silent gap.
-      if (this.#mailbox.dropOldest((queued) => !isPublished(queued) && !(queued instanceof TopicReset))) {
+      if (this.#mailbox!.dropOldest((queued) => !isPublished(queued) && !(queued instanceof TopicReset))) {
         this.#context.stats.messagesDropped++
         return true
       }
@@ -254,11 +277,12 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
         this.#waitForDrain()
         break
       }
-      if (this.#mailbox.size === 0) {
+      const mailbox = this.#mailbox
+      if (mailbox === undefined || mailbox.size === 0) {
         this.#writePendingCursor()
         break
       }
-      const pending = this.#process(this.#mailbox.shift())
+      const pending = this.#process(mailbox.shift())
       if (pending !== undefined) {
         pending.then(() => this.#resume(), () => this.#resume())
         return
@@ -384,13 +408,11 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
       this.#context.stats.overflowDisconnects++
       void this.#close('overflow')
     }, this.#options.drainTimeout)
-    this.#writer.onceDrained(this.#onDrain)
-  }
-
-  readonly #onDrain = (): void => {
-    clearTimeout(this.#drainTimer)
-    this.#drainTimer = undefined
-    this.#drain()
+    this.#writer.onceDrained(this.#onDrain ??= () => {
+      clearTimeout(this.#drainTimer)
+      this.#drainTimer = undefined
+      this.#drain()
+    })
   }
 
   #startTimer (ms: number, msg: unknown, repeat: boolean): () => void {
@@ -440,9 +462,9 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     this.#timers?.clear()
     this.#topics?.leaveAll()
     clearTimeout(this.#drainTimer)
-    if (this.#drainTimer !== undefined) this.#writer.offDrained(this.#onDrain)
+    if (this.#drainTimer !== undefined) this.#writer.offDrained(this.#onDrain!)
     if (this.#options.heartbeat !== false) this.#context.heartbeats.remove(this, this.#options.heartbeat)
-    this.#context.stats.messagesDropped += this.#mailbox.clear()
+    this.#context.stats.messagesDropped += this.#mailbox?.clear() ?? 0
     this.#context.streams.delete(this)
     if (this.#id !== undefined) this.#context.byId.delete(this.#id)
   }

@@ -16,12 +16,19 @@ export function encodeEntry (topic: string, position: TopicPosition): string {
   return `${encodeURIComponent(topic)}=${position.epoch}.${position.offset}`
 }
 
-export function encodeCursor (cursor: Cursor): string {
-  const topics = [...cursor.keys()].sort()
+/** A topic's part of a cursor; a topic whose position is not known yet is left out. */
+export interface CursorEntry {
+  readonly topic: string
+  readonly cursor: TopicPosition | undefined
+}
+
+/** Encodes entries given in topic order, so streams on the same topics and positions share an id. */
+export function encodeCursor (entries: Iterable<CursorEntry>): string {
   let id = ''
-  for (const topic of topics) {
+  for (const { topic, cursor } of entries) {
+    if (cursor === undefined) continue
     if (id !== '') id += '&'
-    id += encodeEntry(topic, cursor.get(topic)!)
+    id += encodeEntry(topic, cursor)
   }
   return id
 }

@@ -1,4 +1,3 @@
-import type { TopicPosition } from '../broker/types.js'
 import { type Cursor, decodeCursor, encodeCursor } from '../protocol/cursor.js'
 import type { TopicHub } from './hub.js'
 import type { Published } from './published.js'
@@ -9,10 +8,16 @@ export interface StreamTopicsOwner extends SubscriptionOwner {
   resumed (topic: string): void
 }
 
-/** The topics of one stream and its cursor: for each topic, the position of the last event processed. */
+function byTopic (a: Subscription, b: Subscription): number {
+  return a.topic < b.topic ? -1 : 1
+}
+
+/**
+ * The topics of one stream and its cursor: for each topic, the position of the last event
+ * processed. A stream has few topics: a sorted array (the cursor's order) costs less than maps.
+ */
 export class StreamTopics {
-  readonly #subscriptions = new Map<string, Subscription>()
-  readonly #cursors = new Map<string, TopicPosition>()
+  readonly #subscriptions: Subscription[] = []
   /** Where the client's Last-Event-ID says to resume; each topic's entry is used once. */
   readonly #resume: Cursor | undefined
   /** A Last-Event-ID was sent but is not a cursor: every topic starts with a reset. */
@@ -26,20 +31,26 @@ export class StreamTopics {
   }
 
   get size (): number {
-    return this.#subscriptions.size
+    return this.#subscriptions.length
+  }
+
+  #find (topic: string): Subscription | undefined {
+    for (const subscription of this.#subscriptions) if (subscription.topic === topic) return subscription
+    return undefined
   }
 
   /** Subscribes and queues what the client missed; resolves true when the topic is closed. */
   async subscribe (topic: string): Promise<boolean> {
-    if (this.#subscriptions.has(topic)) return false
+    if (this.#find(topic) !== undefined) return false
     const subscription = new Subscription(topic, this.owner)
-    this.#subscriptions.set(topic, subscription)
+    this.#subscriptions.push(subscription)
+    this.#subscriptions.sort(byTopic)
     try {
       await this.hub.join(topic, subscription)
       const from = this.#resume?.get(topic)
       this.#resume?.delete(topic)
       const read = await this.hub.broker.read(topic, from)
-      if (this.#subscriptions.get(topic) !== subscription) return false
+      if (this.#find(topic) !== subscription) return false
       if (read.closed) {
         this.unsubscribe(topic)
         return true
@@ -48,7 +59,6 @@ export class StreamTopics {
       if (exact) this.owner.resumed(topic)
       else if (from !== undefined || this.#unknownId) this.owner.reset(topic)
       subscription.start(read, exact ? from.offset : undefined)
-      this.#cursors.set(topic, { epoch: read.epoch, offset: exact ? from.offset : read.head })
       this.dirty = true
       return false
     } catch (error) {
@@ -58,34 +68,33 @@ export class StreamTopics {
   }
 
   unsubscribe (topic: string): void {
-    const subscription = this.#subscriptions.get(topic)
+    const subscription = this.#find(topic)
     if (subscription === undefined) return
-    this.#subscriptions.delete(topic)
-    this.#cursors.delete(topic)
+    this.#subscriptions.splice(this.#subscriptions.indexOf(subscription), 1)
     this.hub.leave(topic, subscription)
     this.dirty = true
   }
 
   /** Moves the cursor past `published`; false when the stream has left its topic meanwhile. */
   processed (published: Published): boolean {
-    if (!this.#subscriptions.has(published.topic)) return false
-    this.#cursors.set(published.topic, published.position)
+    const subscription = this.#find(published.topic)
+    if (subscription === undefined) return false
+    subscription.cursor = published.position
     this.dirty = true
     return true
   }
 
   /** True when the cursor is this event's position alone, so the event's shared bytes carry the right id. */
   isSoleCursor (published: Published): boolean {
-    return this.#cursors.size === 1 && this.#cursors.get(published.topic) === published.position
+    return this.#subscriptions.length === 1 && this.#subscriptions[0].cursor === published.position
   }
 
   cursorId (): string {
-    return encodeCursor(this.#cursors)
+    return encodeCursor(this.#subscriptions)
   }
 
   leaveAll (): void {
-    for (const [topic, subscription] of this.#subscriptions) this.hub.leave(topic, subscription)
-    this.#subscriptions.clear()
-    this.#cursors.clear()
+    for (const subscription of this.#subscriptions) this.hub.leave(subscription.topic, subscription)
+    this.#subscriptions.length = 0
   }
 }

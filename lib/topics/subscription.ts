@@ -1,4 +1,4 @@
-import type { ReadResult } from '../broker/types.js'
+import type { ReadResult, TopicPosition } from '../broker/types.js'
 import type { Event } from '../protocol/event.js'
 import type { TopicSubscriber } from './hub.js'
 import { Published } from './published.js'
@@ -18,6 +18,8 @@ export class Subscription implements TopicSubscriber {
   epoch = ''
   /** The last offset put in the mailbox. */
   queued = 0
+  /** The position of the last event the stream processed: its part of the stream's cursor. */
+  cursor: TopicPosition | undefined
   #waiting: Published[] | undefined = []
 
   constructor (readonly topic: string, readonly owner: SubscriptionOwner) {}
@@ -35,6 +37,7 @@ export class Subscription implements TopicSubscriber {
   start (read: ReadResult, from: number | undefined): void {
     this.epoch = read.epoch
     this.queued = from ?? read.head
+    this.cursor = { epoch: read.epoch, offset: this.queued }
     if (from !== undefined) for (const event of read.events) this.#enqueue(new Published(event))
     const waiting = this.#waiting!
     this.#waiting = undefined
