@@ -3,7 +3,7 @@ import { HeartbeatScheduler } from '../lib/actor/heartbeat.js'
 import { IllegalTransitionError, nextPhase } from '../lib/actor/lifecycle.js'
 import { Mailbox } from '../lib/actor/mailbox.js'
 import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../lib/protocol/cursor.js'
-import { frameChunk } from '../lib/protocol/framing.js'
+import { frameChunk, frameText } from '../lib/protocol/framing.js'
 
 t.test('mailbox: FIFO, compaction, drop-oldest, clear', async (t) => {
   const box = new Mailbox<number>()
@@ -46,6 +46,9 @@ t.test('cursor ids round-trip and refuse what is not theirs', async (t) => {
 
 t.test('framing: one HTTP/1.1 chunk', async (t) => {
   t.equal(frameChunk(Buffer.from('hello world, 26 bytes long')).toString(), '1a\r\nhello world, 26 bytes long\r\n')
+  const { framed, length } = frameText('héllo')
+  t.equal(length, 6)
+  t.equal(framed.toString(), '6\r\nhéllo\r\n')
 })
 
 t.test('heartbeat: one timer per interval, a beat after three silent ticks', async (t) => {

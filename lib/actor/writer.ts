@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
 import { Socket } from 'node:net'
-import { frameChunk } from '../protocol/framing.js'
+import { frameChunk, frameText } from '../protocol/framing.js'
 import { corkForThisTick } from './corker.js'
 
 export type RawReply = ServerResponse | Http2ServerResponse
@@ -49,6 +49,14 @@ export class Writer {
   }
 
   write (payload: string | Uint8Array): void {
+    if (typeof payload === 'string' && this.#chunked) {
+      if (payload.length === 0) return
+      const { framed, length } = frameText(payload)
+      this.counters.bytesWritten += length
+      this.#cork(this.#socket!)
+      this.#socket!.write(framed)
+      return
+    }
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
     if (bytes.length === 0) return
     this.counters.bytesWritten += bytes.length
