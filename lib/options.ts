@@ -51,12 +51,15 @@ export interface PluginSettings {
   shutdownTimeout: number
   /** The route defaults, as given: merged with each route's own. */
   base: ChunkOptions
+  /** The stream options of a route that overrides nothing, resolved once. */
+  defaults: StreamOptions
 }
 
 export function resolvePluginOptions (options: SsePluginOptions): PluginSettings {
   const { broker, maxConnections, shutdownTimeout, ...base } = options
-  resolveStreamOptions(base) // fail at registration, not at the first request
+  const routeDefaults = resolveStreamOptions(base) // fails at registration, not at the first request
   return {
+    defaults: routeDefaults,
     maxConnections: positive('maxConnections', maxConnections ?? defaults.maxConnections, true),
     shutdownTimeout: positive('shutdownTimeout', shutdownTimeout ?? defaults.shutdownTimeout),
     base

@@ -37,7 +37,8 @@ async function plugin (app: FastifyInstance, options: SsePluginOptions): Promise
     checkHandler(handler)
     const { state, ...overrides } = chunkOptions
     const own = runtimeOf(this.server)
-    return openStream(own, this.request, this, handler, resolveStreamOptions(own.settings.base, overrides), state)
+    const options = Object.keys(overrides).length === 0 ? own.settings.defaults : resolveStreamOptions(own.settings.base, overrides)
+    return openStream(own, this.request, this, handler, options, state)
   })
 
   // `{ chunk: true, handler }`: the handler object becomes a real route function. This also runs for

@@ -34,7 +34,9 @@ export function chunked (handler: StreamHandler<any, any, any>, chunkOptions?: C
   let resolved: { runtime: Runtime, options: StreamOptions } | undefined
   const route = async function chunkedRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const runtime = runtimeOf(request.server)
-    if (resolved?.runtime !== runtime) resolved = { runtime, options: resolveStreamOptions(runtime.settings.base, chunkOptions) }
+    if (resolved?.runtime !== runtime) {
+      resolved = { runtime, options: chunkOptions === undefined ? runtime.settings.defaults : resolveStreamOptions(runtime.settings.base, chunkOptions) }
+    }
     return openStream(runtime, request, reply, handler, resolved.options, undefined)
   }
   return Object.assign(route, { [kChunkedRoute]: true })
