@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { StreamActor } from './actor/stream-actor.js'
 import { ResumableStream } from './client/resumable-stream.js'
-import type { ParsedEvent } from './client/parser.js'
+import { maxEventSizeOption, type ParsedEvent } from './client/parser.js'
 import { UpstreamError } from './errors.js'
 import { Event } from './protocol/event.js'
 import { noContent } from './results.js'
@@ -10,6 +10,11 @@ import type { AnyRequest, ChunkedHandler, Token } from './types.js'
 export interface ForwardOptions<Request extends AnyRequest = FastifyRequest> {
   /** Headers for the upstream request (credentials, say), or a function of the downstream request. */
   headers?: Record<string, string> | ((request: Request) => Record<string, string>)
+  /**
+   * The most a line or an event's data from the upstream may take, in bytes. Past it the upstream
+   * request is ended and so is the stream, as on any upstream failure. Default 16 MiB.
+   */
+  maxEventSize?: number
 }
 
 type Target<Request> = (request: Request) => string | URL | Promise<string | URL>
@@ -28,13 +33,16 @@ interface ForwardState {
  * upstream with the downstream `Last-Event-ID` and waits for its status (204 becomes `noContent()`,
  * another failure an `SSE_ERR_UPSTREAM` through Fastify); upstream events and ids come down as they
  * are; the upstream request is aborted the moment the downstream client goes away (`token.signal`).
+ * An upstream that fails once open (a network error, an event larger than `maxEventSize`) is logged
+ * with its error code, and the stream ends with a `retry:` ('upstream-closed').
  */
 export function forward<Request extends AnyRequest = FastifyRequest> (target: Target<Request>, options: ForwardOptions<Request> = {}): ChunkedHandler<ForwardState, ParsedEvent | typeof UPSTREAM_CLOSED, Request> {
+  const maxEventSize = maxEventSizeOption(options.maxEventSize) // checked when the route is declared
   return {
     async init (token) {
       const url = await target(token.request)
       const headers = typeof options.headers === 'function' ? options.headers(token.request) : options.headers
-      const upstream = new ResumableStream(token.lastEventId ?? '')
+      const upstream = new ResumableStream({ lastEventId: token.lastEventId, maxEventSize })
       token.state = { upstream, lastId: upstream.lastEventId }
       let opened
       try {
@@ -61,8 +69,9 @@ export function forward<Request extends AnyRequest = FastifyRequest> (target: Ta
 async function pump (events: AsyncGenerator<ParsedEvent, void, undefined>, token: Token<ForwardState, ParsedEvent | typeof UPSTREAM_CLOSED>): Promise<void> {
   try {
     for await (const event of events) token.send(event)
-  } catch {
-    // The upstream failed or was aborted: the stream ends either way.
+  } catch (error) {
+    // The stream ends either way; an abort is the stream ending already, not worth a log line.
+    if (!token.signal.aborted) token.log.warn({ err: error, code: (error as { code?: unknown }).code }, 'the upstream event stream failed')
   }
   token.send(UPSTREAM_CLOSED)
 }

@@ -3,6 +3,7 @@ import { request } from 'undici'
 import { type ChunkedHandler, type CloseReason, Event, forward, noContent } from '../lib/index.js'
 import { startApp } from './helpers/app.js'
 import { eventually, openStream } from './helpers/stream.js'
+import { endlessLine, httpServer } from './client/helpers.js'
 
 /** The seeds' upstream: ten chunks, a few ms apart, with ids, resuming after Last-Event-ID. */
 function tenChunks (seen: { lastEventIds: Array<string | undefined>, reasons: CloseReason[] }): ChunkedHandler<{ n: number }, 'next'> {
@@ -81,4 +82,32 @@ t.test('an upstream 204 is a 204; an upstream failure is SSE_ERR_UPSTREAM', asyn
     t.equal(failed.statusCode, 502, path)
     t.equal((await failed.body.json() as { code: string }).code, 'SSE_ERR_UPSTREAM')
   }
+})
+
+t.test('an upstream line past maxEventSize ends the stream with a retry, is logged with its code, and closes the upstream', async (t) => {
+  const upstream = await httpServer(t, (req, res) => endlessLine(res, 'retry: 7\nid: 1\ndata: before\n\n'))
+  const logs: Array<{ msg: string, code?: string, level: number }> = []
+  const logger = { level: 'warn', stream: { write: (line: string) => { logs.push(JSON.parse(line)) } } }
+  const reasons: CloseReason[] = []
+  const { url } = await startApp(t, { heartbeat: false }, (app) => {
+    app.get('/wrapper', {
+      chunk: true,
+      handler: {
+        ...forward(() => upstream.url, { headers: (request) => ({ 'x-from': request.url }), maxEventSize: 64 * 1024 }),
+        terminate: (reason) => { reasons.push(reason) }
+      }
+    })
+  }, { logger })
+  const stream = await openStream(`${url}/wrapper`)
+  await stream.ended
+  t.same(stream.events.map((e) => [e.data, e.id]), [['before', '1']], 'the events before it are relayed')
+  t.same(stream.retries, [7], 'the client is told when to come back')
+  t.same(reasons, ['upstream-closed'])
+  t.match(logs, [{ code: 'SSE_ERR_CLIENT_EVENT_TOO_LARGE', msg: 'the upstream event stream failed' }])
+  t.equal(upstream.requests[0].headers['x-from'], '/wrapper', 'headers may be a function of the request')
+  await upstream.requests[0].closed
+})
+
+t.test('forward refuses a maxEventSize that is not a positive integer when the route is declared', async (t) => {
+  t.throws(() => forward(() => 'http://127.0.0.1:1/', { maxEventSize: 1.5 }), { code: 'SSE_ERR_CLIENT_INVALID_OPTION' })
 })

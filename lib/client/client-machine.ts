@@ -1,7 +1,7 @@
 import { assign, enqueueActions, fromCallback, setup } from 'xstate'
 import type { Dispatcher } from 'undici'
 import { MAX_TIMER, reconnectDelay } from './backoff.js'
-import { ClientStatusError, isPermanent } from './errors.js'
+import { ClientEventTooLargeError, ClientStatusError, isPermanent } from './errors.js'
 import type { ParsedEvent } from './parser.js'
 import { ResumableStream, type StreamRequest, type StreamResponse } from './resumable-stream.js'
 import type { DisconnectReason, Next, SseClientHandler, SseClientOptions } from './sse-client.js'
@@ -126,7 +126,7 @@ export const clientMachine = setup({
   context: ({ input }) => ({
     handler: input.handler,
     state: input.state,
-    stream: new ResumableStream(input.options.lastEventId, input.options.retry),
+    stream: new ResumableStream(input.options),
     dispatcher: input.options.dispatcher,
     signal: input.signal,
     request: undefined,
@@ -198,9 +198,12 @@ export const clientMachine = setup({
             disconnected: {
               target: '#sse-client.idle',
               actions: decide<On<'disconnected'>>(
-                (handler, state, { reason }, context) => handler.handleDisconnect !== undefined
-                  ? handler.handleDisconnect(reason, state)
-                  : again(context),
+                (handler, state, { reason }, context) => {
+                  if (handler.handleDisconnect !== undefined) return handler.handleDisconnect(reason, state)
+                  // The server is broken: connecting again would fetch the same event.
+                  if (reason instanceof ClientEventTooLargeError) throw reason
+                  return again(context)
+                },
                 (context) => reconnectDelay(context.stream.retry, 0)
               )
             }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import { reconnectDelay } from './backoff.js'
-import { ClientStatusError, isPermanent } from './errors.js'
-import type { ParsedEvent } from './parser.js'
+import { ClientEventTooLargeError, ClientStatusError, isPermanent } from './errors.js'
+import { maxEventSizeOption, type ParsedEvent } from './parser.js'
 import { ResumableStream } from './resumable-stream.js'
 
 export interface ConnectOptions {
@@ -19,6 +19,11 @@ export interface ConnectOptions {
   retry?: number
   /** The undici dispatcher to send requests through (a proxy, a mock). Default: undici's global one. */
   dispatcher?: Dispatcher
+  /**
+   * The most a line or an event's data may take, in bytes (see ParserOptions). Past it the request is
+   * ended and the iteration throws a ClientEventTooLargeError. Default 16 MiB.
+   */
+  maxEventSize?: number
 }
 
 /**
@@ -28,17 +33,19 @@ export interface ConnectOptions {
  *
  * It ends normally on a 204. A 429 or 503 with `Retry-After` waits that long and tries again. Another
  * status throws a ClientStatusError (`SSE_ERR_CLIENT_STATUS`, with `status`); a 200 that is not
- * `text/event-stream` throws a ClientContentTypeError (`SSE_ERR_CLIENT_CONTENT_TYPE`). `break` ends
- * the request at once.
+ * `text/event-stream` throws a ClientContentTypeError (`SSE_ERR_CLIENT_CONTENT_TYPE`). A line or event
+ * larger than `maxEventSize` throws a ClientEventTooLargeError (`SSE_ERR_CLIENT_EVENT_TOO_LARGE`),
+ * after the events before it. `break` ends the request at once.
  */
 export function connect (url: string | URL, options: ConnectOptions = {}): AsyncIterable<ParsedEvent> {
+  maxEventSizeOption(options.maxEventSize) // a wrong value throws here, not at the first event
   return { [Symbol.asyncIterator]: () => reconnecting(url, options) }
 }
 
 async function * reconnecting (url: string | URL, options: ConnectOptions): AsyncGenerator<ParsedEvent, void, undefined> {
   const { dispatcher } = options
   const signal = options.signal ?? new AbortController().signal
-  const stream = new ResumableStream(options.lastEventId, options.retry)
+  const stream = new ResumableStream(options)
   const request = { url, method: options.method, headers: options.headers, body: options.body }
   let failures = 0 // consecutive attempts that did not open
   while (true) {
@@ -56,6 +63,8 @@ async function * reconnecting (url: string | URL, options: ConnectOptions): Asyn
       yield * events
     } catch (error) {
       signal.throwIfAborted()
+      // The server is broken: asking again would fetch the same event.
+      if (error instanceof ClientEventTooLargeError) throw error
       // After a drop, the server's retry; after an attempt that did not open, backoff or Retry-After.
       if (!opened) {
         if (isPermanent(error)) throw error

@@ -34,6 +34,27 @@ export class ClientContentTypeError extends ContentTypeError {
   }
 }
 
+const EventTooLargeError = createError<[limit: number]>(
+  'SSE_ERR_CLIENT_EVENT_TOO_LARGE', 'The event stream sent a line or an event larger than %s bytes', 502)
+
+/**
+ * A line or an event's data grew past `maxEventSize`: the server is broken (or hostile), and would
+ * send the same again, so the connection fails for good.
+ */
+export class ClientEventTooLargeError extends EventTooLargeError {
+  /** The `maxEventSize` that was exceeded. */
+  readonly limit: number
+
+  constructor (limit: number) {
+    super(limit)
+    this.limit = limit
+  }
+}
+
+/** A client option with a value it cannot work with: thrown when the option is given. */
+export const ClientInvalidOptionError = createError<[option: string, reason: string]>(
+  'SSE_ERR_CLIENT_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
+
 /**
  * Whether trying again cannot help: a status or content type the server will answer again (but a 429
  * or 503 with `Retry-After`), or a request undici refuses to send. Network errors are worth a retry.

@@ -1,7 +1,7 @@
 // fastify-sse-actors/client: an event stream parser, a reconnecting async iterable, and a client
 // driven by a handler. Independent of the server side.
 
-export { createParser } from './parser.js'
+export { createParser, DEFAULT_MAX_EVENT_SIZE } from './parser.js'
 export type { Parser, ParserOptions, ParserCallbacks, ParsedEvent } from './parser.js'
 export { connect } from './connect.js'
 export type { ConnectOptions } from './connect.js'
@@ -11,5 +11,5 @@ export type {
   Next, ConnectNext, StopNext, NoReply, ConnectRequest, DisconnectReason
 } from './sse-client.js'
 export type { StreamRequest, StreamResponse } from './resumable-stream.js'
-export { ClientStatusError, ClientContentTypeError } from './errors.js'
+export { ClientStatusError, ClientContentTypeError, ClientEventTooLargeError, ClientInvalidOptionError } from './errors.js'
 export { DEFAULT_RETRY, MAX_BACKOFF } from './backoff.js'

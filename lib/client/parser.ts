@@ -8,6 +8,7 @@
 // one per chunk.
 
 import { isAscii, transcode } from 'node:buffer'
+import { ClientEventTooLargeError, ClientInvalidOptionError } from './errors.js'
 
 /** One dispatched event. */
 export interface ParsedEvent {
@@ -30,12 +31,32 @@ export interface ParserCallbacks {
 export interface ParserOptions extends ParserCallbacks {
   /** The last event id before the stream starts (a resumed stream): reported until an `id:` field. */
   lastEventId?: string
+  /**
+   * The most a line, or the data of one event, may take: in bytes while a line waits for its end, in
+   * UTF-16 code units once decoded (never more than its UTF-8 bytes). Past it, `feed()` throws a
+   * ClientEventTooLargeError. Default 16 MiB; `Infinity` for no limit.
+   */
+  maxEventSize?: number
+}
+
+/** 16 MiB: see docs/CLIENT.md for why. */
+export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+
+/** The `maxEventSize` option checked, or the default: a positive integer, or Infinity. */
+export function maxEventSizeOption (value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_EVENT_SIZE
+  if (!(Number.isSafeInteger(value) && value > 0) && value !== Infinity) {
+    throw new ClientInvalidOptionError('maxEventSize', `must be a positive integer or Infinity, got ${String(value)}`)
+  }
+  return value
 }
 
 export interface Parser {
   /**
    * Parse the next piece of the stream: text, or bytes decoded as UTF-8. Feed a stream one kind or
    * the other: bytes waiting for the end of their line are decoded as they are when text comes.
+   * Throws a ClientEventTooLargeError when a line or an event grows past `maxEventSize`, once the
+   * events before it are dispatched; the parser is then as after `end()`.
    */
   feed (chunk: string | Uint8Array): void
   /**
@@ -68,7 +89,8 @@ class EventStreamParser implements Parser {
   private readonly onEvent: (event: ParsedEvent) => void
   private readonly onRetry: ((ms: number) => void) | undefined
   private readonly onComment: ((text: string) => void) | undefined
-  private readonly pendingBytes = new ByteQueue()
+  private readonly maxEventSize: number
+  private readonly pendingBytes: ByteQueue
   private pendingText = '' // a line fed as text whose ending has not come yet
   private atStart = true // no character seen yet: a BOM here is stripped
   private afterCr = false // the last line ended with CR: an LF that comes next belongs to it
@@ -81,20 +103,29 @@ class EventStreamParser implements Parser {
     this.onEvent = options.onEvent
     this.onRetry = options.onRetry
     this.onComment = options.onComment
+    this.maxEventSize = maxEventSizeOption(options.maxEventSize)
+    this.pendingBytes = new ByteQueue(this.maxEventSize)
     this.lastEventId = this.idBuffer = options.lastEventId ?? ''
   }
 
+  // Sizes are checked only where a buffer grows: when a line waits for its end (bytes or text) and
+  // when a `data:` line is added to the event. A chunk longer than the limit, whose lines are not
+  // buffered, is fed in pieces of the limit, so that a line longer than it is caught however the
+  // stream was cut.
   feed (chunk: string | Uint8Array): void {
     if (typeof chunk === 'string') {
       if (this.pendingBytes.length !== 0) chunk = this.pendingBytes.take() + chunk
-      this.feedText(chunk)
+      if (chunk.length > this.maxEventSize) this.feedPieces(chunk)
+      else this.feedText(chunk)
       return
     }
     // A Buffer view (what Node's sockets give anyway) has native searches and a one-shot decode.
     const bytes = chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     const length = bytes.length
+    if (length > this.maxEventSize) return this.feedPieces(bytes)
     const last = lastLineEnding(bytes)
     if (last === -1) {
+      if (this.pendingBytes.length + length > this.maxEventSize) this.tooLarge()
       this.pendingBytes.push(bytes, 0, length)
       return
     }
@@ -102,11 +133,22 @@ class EventStreamParser implements Parser {
     if (this.pendingBytes.length === 0) {
       text = decode(bytes, 0, last + 1)
     } else {
+      // The line waiting ends at the first line ending: where that is matters only when the last
+      // one is past the limit.
+      if (this.pendingBytes.length + last > this.maxEventSize) this.checkLineEnds(bytes)
       this.pendingBytes.push(bytes, 0, last + 1)
       text = this.pendingBytes.take()
     }
     if (last + 1 !== length) this.pendingBytes.push(bytes, last + 1, length)
     this.feedText(text)
+  }
+
+  // Each piece is within the limit, and so is the tail of it that waits for its line ending.
+  private feedPieces (chunk: string | Buffer): void {
+    const size = this.maxEventSize
+    for (let at = 0; at < chunk.length; at += size) {
+      this.feed(typeof chunk === 'string' ? chunk.slice(at, at + size) : chunk.subarray(at, at + size))
+    }
   }
 
   end (): void {
@@ -123,6 +165,18 @@ class EventStreamParser implements Parser {
   reset (): void {
     this.lastEventId = ''
     this.end()
+  }
+
+  // The line waiting in `pendingBytes` must end within the limit in `bytes`.
+  private checkLineEnds (bytes: Buffer): void {
+    const within = bytes.subarray(0, this.maxEventSize - this.pendingBytes.length + 1)
+    if (within.indexOf(LF) === -1 && within.indexOf(CR) === -1) this.tooLarge()
+  }
+
+  // The stream is broken: what it buffered is dropped, so that the error costs no memory.
+  private tooLarge (): never {
+    this.end()
+    throw new ClientEventTooLargeError(this.maxEventSize)
   }
 
   private feedText (text: string): void {
@@ -144,14 +198,18 @@ class EventStreamParser implements Parser {
     if (this.pendingText !== '') {
       const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
       if (end === -1) {
+        if (this.pendingText.length + length > this.maxEventSize) this.tooLarge()
         this.pendingText += text
         return
       }
+      if (this.pendingText.length + end - at > this.maxEventSize) this.tooLarge()
       const line = this.pendingText + text.slice(at, end)
       this.pendingText = ''
       this.processLine(line, 0, line.length)
       at = end + 1
       if (end === cr) at = this.skipLf(text, at)
+      // The LF-only loop below starts from `lf`, which must not be the line ending just used.
+      else lf = text.indexOf('\n', at)
     }
     if (cr === -1) {
       // The common case, LF only, in a tighter loop.
@@ -218,6 +276,8 @@ class EventStreamParser implements Parser {
   private appendData (value: string): void {
     if (this.hasData) {
       this.data += '\n' + value
+      // The first value needs no check: it is one line, and a line is within the limit.
+      if (this.data.length > this.maxEventSize) this.tooLarge()
     } else {
       this.data = value
       this.hasData = true
@@ -302,11 +362,17 @@ function decode (bytes: Buffer, start: number, end: number): string {
 class ByteQueue {
   length = 0
   private buffer = Buffer.allocUnsafe(256)
+  // Doubling stops at the parser's limit: a line that stays within it never takes twice its memory.
+  private readonly maxCapacity: number
+
+  constructor (maxCapacity: number) {
+    this.maxCapacity = maxCapacity
+  }
 
   push (bytes: Uint8Array, start: number, end: number): void {
     const needed = this.length + end - start
     if (needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2))
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(this.buffer.length * 2, this.maxCapacity)))
       this.buffer.copy(grown, 0, 0, this.length)
       this.buffer = grown
     }

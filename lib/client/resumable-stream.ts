@@ -1,7 +1,7 @@
 import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici'
 import { DEFAULT_RETRY, parseRetryAfter } from './backoff.js'
 import { ClientContentTypeError, ClientStatusError } from './errors.js'
-import { createParser, type ParsedEvent } from './parser.js'
+import { createParser, maxEventSizeOption, type ParsedEvent } from './parser.js'
 
 /** One request for an event stream. */
 export interface StreamRequest {
@@ -42,6 +42,15 @@ function following (dispatcher: Dispatcher): Dispatcher {
   return composed
 }
 
+export interface ResumableStreamOptions {
+  /** The first `Last-Event-ID`. */
+  lastEventId?: string
+  /** The reconnection delay in ms until the server sends `retry:`. Default 3000. */
+  retry?: number
+  /** See ParserOptions: past it, the events throw a ClientEventTooLargeError. Default 16 MiB. */
+  maxEventSize?: number
+}
+
 /**
  * What an event source keeps across its connections: the id of the last event it delivered (sent as
  * `Last-Event-ID`) and the reconnection delay the server asked for with `retry:`. `open` makes one
@@ -50,17 +59,20 @@ function following (dispatcher: Dispatcher): Dispatcher {
 export class ResumableStream {
   lastEventId: string
   retry: number
+  readonly maxEventSize: number
 
-  constructor (lastEventId = '', retry = DEFAULT_RETRY) {
-    this.lastEventId = lastEventId
-    this.retry = retry
+  constructor (options: ResumableStreamOptions = {}) {
+    this.lastEventId = options.lastEventId ?? ''
+    this.retry = options.retry ?? DEFAULT_RETRY
+    this.maxEventSize = maxEventSizeOption(options.maxEventSize)
   }
 
   /**
    * Sends the request; resolves once the response headers are in. Rejects with a ClientStatusError
    * for a status other than 200 and 204 (with `retryAfter` for a 429 or 503 that gave a valid
    * `Retry-After`), a ClientContentTypeError, or the network error. Aborting `signal` ends the request
-   * and the reading of its events at once.
+   * and the reading of its events at once. The events throw the error that cut the body, or a
+   * ClientEventTooLargeError, after the events parsed before it; either way the request is ended.
    */
   async open (stream: StreamRequest, signal: AbortSignal, dispatcher?: Dispatcher): Promise<OpenedStream> {
     const { statusCode: status, headers, body } = await request(stream.url, {
@@ -97,21 +109,26 @@ export class ResumableStream {
     const parsed: ParsedEvent[] = []
     const parser = createParser({
       lastEventId: this.lastEventId,
+      maxEventSize: this.maxEventSize,
       onEvent: (event) => parsed.push(event),
       onRetry: (ms) => { this.retry = ms }
     })
     try {
       for await (const chunk of body) {
-        parser.feed(chunk)
-        for (const event of parsed) {
-          this.lastEventId = event.lastEventId
-          yield event
+        try {
+          parser.feed(chunk)
+        } finally {
+          // Also when feed threw (an event too large): the events before it are delivered first.
+          for (const event of parsed) {
+            this.lastEventId = event.lastEventId
+            yield event
+          }
+          parsed.length = 0
+          this.lastEventId = parser.lastEventId // an id-only block after the last event counts too
         }
-        parsed.length = 0
-        this.lastEventId = parser.lastEventId // an id-only block after the last event counts too
       }
     } finally {
-      body.destroy()
+      body.destroy() // ends the request: on an error, the server sees the connection closed
     }
   }
 }

@@ -1,7 +1,7 @@
 import { createActor, type Actor } from 'xstate'
 import type { Dispatcher } from 'undici'
 import { clientMachine } from './client-machine.js'
-import type { ParsedEvent } from './parser.js'
+import { maxEventSizeOption, type ParsedEvent } from './parser.js'
 import type { StreamRequest, StreamResponse } from './resumable-stream.js'
 
 /** Where to connect, and when. */
@@ -48,7 +48,12 @@ export interface SseClientHandler<State, Msg = never> {
    * help (a status other than 429/503 with `Retry-After`, a wrong content type, an invalid request).
    */
   handleConnectFailure? (reason: Error, state: State): Next<State>
-  /** An open stream ended. Default: connect again to the same request after the server's `retry`. */
+  /**
+   * An open stream ended: `'end'`, or the error that cut it, a ClientEventTooLargeError when a line
+   * or an event grew past `maxEventSize` (the request is ended). Default: connect again to the same
+   * request after the server's `retry`, but throw a ClientEventTooLargeError (stop the client with
+   * it): the server would send the same again.
+   */
   handleDisconnect? (reason: DisconnectReason, state: State): Next<State>
   /** An event: returns the new state. The client keeps the last event id for the reconnection. */
   handleEvent (event: ParsedEvent, state: State): State
@@ -63,6 +68,8 @@ export interface SseClientOptions {
   lastEventId?: string
   /** The undici dispatcher to send requests through. Default: undici's global one. */
   dispatcher?: Dispatcher
+  /** The most a line or an event's data may take, in bytes (see ParserOptions). Default 16 MiB. */
+  maxEventSize?: number
 }
 
 /** How a client stopped: the reason (`'no-content'` for a 204, or what `stop` was given) and its last state. */
@@ -83,6 +90,7 @@ export class SseClient<State, Msg = never> {
   readonly #actor: Actor<typeof clientMachine>
 
   private constructor (handler: SseClientHandler<State, Msg>, state: State, options: SseClientOptions) {
+    maxEventSizeOption(options.maxEventSize) // a wrong value throws from start(), not from the machine
     // Even an actor that errors leaves the request it invoked running (xstate does not stop the
     // children of an actor that errors): this signal ends it whatever way the client stops.
     const stopped = new AbortController()

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Agent } from 'undici'
-import { connect, ClientStatusError, ClientContentTypeError, type ParsedEvent } from '../../lib/client/index.js'
-import { httpServer, openStream, streamThenEnd, streamThenNoContent } from './helpers.js'
+import { connect, ClientStatusError, ClientContentTypeError, ClientEventTooLargeError, type ParsedEvent } from '../../lib/client/index.js'
+import { endlessLine, httpServer, openStream, streamThenEnd, streamThenNoContent } from './helpers.js'
 
 async function collect (iterable: AsyncIterable<ParsedEvent>, count = Infinity): Promise<ParsedEvent[]> {
   const events: ParsedEvent[] = []
@@ -172,6 +172,23 @@ t.test('a stream cut in the middle is resumed', async (t) => {
   })
   const events = await collect(connect(server.url), 2)
   t.strictSame(events.map((e) => e.data), ['a', 'b (after 1)'])
+})
+
+t.test('a line past maxEventSize ends the request and throws SSE_ERR_CLIENT_EVENT_TOO_LARGE, not retried', async (t) => {
+  const server = await httpServer(t, (req, res) => endlessLine(res, 'retry: 5\nid: 1\ndata: before\n\n'))
+  const events: string[] = []
+  const error = await (async () => {
+    for await (const event of connect(server.url, { maxEventSize: 64 * 1024 })) events.push(event.data)
+  })().catch((error: unknown) => error)
+  t.type(error, ClientEventTooLargeError)
+  t.match(error, { code: 'SSE_ERR_CLIENT_EVENT_TOO_LARGE', limit: 64 * 1024 })
+  t.strictSame(events, ['before'], 'the events before it are delivered')
+  await server.requests[0].closed
+  t.equal(server.requests.length, 1, 'final: the server would send the same again')
+})
+
+t.test('a maxEventSize that is not a positive integer throws from connect()', async (t) => {
+  t.throws(() => connect('http://127.0.0.1:1/', { maxEventSize: 0 }), { code: 'SSE_ERR_CLIENT_INVALID_OPTION' })
 })
 
 t.test('break closes the request at once: the server sees the socket close', async (t) => {

@@ -57,6 +57,20 @@ export function openStream (res: ServerResponse, text = ''): void {
   res.write(text)
 }
 
+/**
+ * A broken server: opens an event stream, writes `text`, then a line that never ends, as fast as the
+ * client reads it, until the client goes away.
+ */
+export function endlessLine (res: ServerResponse, text: string): void {
+  openStream(res, text + 'data: ')
+  const piece = 'x'.repeat(16 * 1024)
+  const more = (): void => {
+    while (!res.destroyed) if (!res.write(piece)) return // until `drain`
+  }
+  res.on('drain', more)
+  more()
+}
+
 /** A whole event stream response: `text`, then the end of the response. */
 export function streamThenEnd (res: ServerResponse, text: string): void {
   openStream(res, text)

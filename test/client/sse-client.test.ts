@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Agent } from 'undici'
-import { SseClient, ClientStatusError, type SseClientHandler, type ParsedEvent } from '../../lib/client/index.js'
-import { httpServer, openStream, streamThenEnd, streamThenNoContent } from './helpers.js'
+import { SseClient, ClientStatusError, ClientEventTooLargeError, type SseClientHandler, type ParsedEvent } from '../../lib/client/index.js'
+import { endlessLine, httpServer, openStream, streamThenEnd, streamThenNoContent } from './helpers.js'
 
 interface Log { log: string[] }
 
@@ -221,6 +221,39 @@ t.test('a disconnect by a network error reaches handleDisconnect with the error'
   t.equal((await client.closed).reason, 'no-content')
   t.equal(reasons.length, 1)
   t.type(reasons[0], Error)
+})
+
+t.test('an event past maxEventSize is a disconnect: by default it stops the client, not retried', async (t) => {
+  const server = await httpServer(t, (req, res) => endlessLine(res, 'retry: 5\ndata: before\n\n'))
+  const client = SseClient.start(logging(server.url, { handleDisconnect: undefined }), { log: [] as string[] }, { maxEventSize: 64 * 1024 })
+  const error = await client.closed.catch((error: unknown) => error)
+  t.type(error, ClientEventTooLargeError)
+  t.match(error, { code: 'SSE_ERR_CLIENT_EVENT_TOO_LARGE', limit: 64 * 1024 })
+  await server.requests[0].closed
+  t.equal(server.requests.length, 1)
+})
+
+t.test('handleDisconnect gets the ClientEventTooLargeError and decides', async (t) => {
+  const server = await httpServer(t, (req, res, index) => {
+    if (index === 0) endlessLine(res, 'retry: 5\ndata: before\n\n')
+    else res.writeHead(204).end()
+  })
+  const reasons: unknown[] = []
+  const client = SseClient.start(logging(server.url, {
+    handleDisconnect: (reason, state) => {
+      reasons.push(reason)
+      return { connect: { url: server.url }, state }
+    }
+  }), { log: [] as string[] }, { maxEventSize: 64 * 1024 })
+  const { reason, state } = await client.closed
+  t.equal(reason, 'no-content')
+  t.strictSame(state.log, ['connect 200', 'event before'])
+  t.match(reasons, [{ code: 'SSE_ERR_CLIENT_EVENT_TOO_LARGE' }])
+  await server.requests[0].closed
+})
+
+t.test('a maxEventSize that is not a positive integer throws from start()', async (t) => {
+  t.throws(() => SseClient.start(logging('http://127.0.0.1:1/'), { log: [] as string[] }, { maxEventSize: -1 }), { code: 'SSE_ERR_CLIENT_INVALID_OPTION' })
 })
 
 t.test('noreply after a disconnect leaves the client idle', async (t) => {
