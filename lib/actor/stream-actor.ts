@@ -41,6 +41,8 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   readonly #options: StreamOptions
   readonly #context: PluginContext
   readonly #writer: Writer
+  /** Relays topic events as they came, in SSE: their shared bytes may be written as they arrive. */
+  readonly #relaysShared: boolean
   /** Made when a message must wait: a stream that keeps up never allocates one. */
   #mailbox: Mailbox<unknown> | undefined
   #phase: Phase = 'opening'
@@ -68,6 +70,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     this.state = state
     this.lastEventId = lastEventId
     this.#writer = new Writer(reply.raw as RawReply, context.stats)
+    this.#relaysShared = handler.handle === undefined && options.format === 'sse'
     context.streams.add(this)
   }
 
@@ -148,6 +151,12 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   }
 
   enqueuePublished (published: Published): void {
+    // The fan-out's hot path, decided in a few reads: an idle SSE stream that relays its one topic
+    // moves its cursor and writes the event's shared bytes at once. Anything else takes the mailbox.
+    if (this.#relaysShared && this.#idle() && this.#topics!.advanceSole(published)) {
+      this.#writeShared(published)
+      return
+    }
     this.#enqueue(published)
   }
 
@@ -232,8 +241,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
 
   #enqueue (msg: unknown): boolean {
     if (this.#phase === 'closing' || this.#phase === 'closed') return false
-    const waiting = this.#mailbox?.size ?? 0
-    if (waiting === 0 && !this.#busy && this.#phase === 'open' && this.#writer.pending < this.#options.highWaterMark) {
+    if (this.#idle()) {
       // Nothing ahead of it: handled at once, without a trip through the mailbox.
       this.#busy = true
       const pending = this.#process(msg)
@@ -245,10 +253,15 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
       this.#drain()
       return true
     }
-    if (waiting >= this.#options.mailboxLimit && !this.#makeRoom(msg)) return false
+    if ((this.#mailbox?.size ?? 0) >= this.#options.mailboxLimit && !this.#makeRoom(msg)) return false
     ;(this.#mailbox ??= new Mailbox()).push(msg)
     this.#drain()
     return true
+  }
+
+  /** Open, handling nothing, nothing waiting, room on the socket: a message may be handled at once. */
+  #idle (): boolean {
+    return !this.#busy && this.#phase === 'open' && (this.#mailbox === undefined || this.#mailbox.size === 0) && this.#writer.pending < this.#options.highWaterMark
   }
 
   /** The mailbox is full: apply the overflow policy. True when `msg` may still be queued. */
@@ -378,9 +391,7 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
       if (source instanceof Published && source.event === chunk && topics.dirty && this.#options.format === 'sse' && topics.isSoleCursor(source)) {
         // The stream's cursor is this event's position alone: its bytes, id included, are shared.
         topics.dirty = false
-        this.#context.stats.eventsWritten++
-        this.wroteSinceTick = true
-        this.#writer.writeShared(source.framed, source.payload)
+        this.#writeShared(source)
         return
       }
       if (topics.dirty) {
@@ -391,6 +402,12 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     this.#context.stats.eventsWritten++
     this.wroteSinceTick = true
     this.#writer.write(this.#options.encode(chunk, id))
+  }
+
+  #writeShared (published: Published): void {
+    this.#context.stats.eventsWritten++
+    this.wroteSinceTick = true
+    this.#writer.writeShared(published.framed, published.payload)
   }
 
   /** The cursor moved with nothing written to carry it: an id-only block, so a reconnect resumes. */

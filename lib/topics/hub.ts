@@ -12,6 +12,8 @@ export interface TopicSubscriber {
 class LocalTopic implements TopicListener {
   readonly subscribers = new Set<TopicSubscriber>()
   ready: Promise<void> | undefined
+  /** `ready` has resolved: later subscribers need not wait a microtask for it. */
+  listening = false
   unlisten: (() => void) | undefined
 
   event (source: BrokerEvent): void {
@@ -39,15 +41,16 @@ export class TopicHub {
       const created = local = new LocalTopic()
       this.#topics.set(topic, created)
       created.ready = this.broker.listen(topic, created).then((unlisten) => {
-        if (this.#topics.get(topic) === created) created.unlisten = unlisten
-        else unlisten()
+        if (this.#topics.get(topic) !== created) return unlisten()
+        created.unlisten = unlisten
+        created.listening = true
       }, (error: unknown) => {
         if (this.#topics.get(topic) === created) this.#topics.delete(topic)
         throw error
       })
     }
     local.subscribers.add(subscriber)
-    await local.ready
+    if (!local.listening) await local.ready
   }
 
   leave (topic: string, subscriber: TopicSubscriber): void {

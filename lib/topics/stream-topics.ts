@@ -84,6 +84,19 @@ export class StreamTopics {
     return true
   }
 
+  /**
+   * For a stream whose one topic is this event's, already started: moves the cursor past it and
+   * returns true (the event's shared bytes then carry the stream's id). Otherwise changes nothing.
+   */
+  advanceSole (published: Published): boolean {
+    if (this.#subscriptions.length !== 1) return false
+    const only = this.#subscriptions[0]
+    if (only.topic !== published.topic || only.cursor === undefined) return false
+    only.cursor = published.position
+    this.dirty = false
+    return true
+  }
+
   /** True when the cursor is this event's position alone, so the event's shared bytes carry the right id. */
   isSoleCursor (published: Published): boolean {
     return this.#subscriptions.length === 1 && this.#subscriptions[0].cursor === published.position
