@@ -2,6 +2,7 @@
 // in ramped batches, count every event and check its order, and time what the runner asks.
 // Every loop is bounded by a count and every wait by a timeout.
 
+import { readdirSync } from 'node:fs'
 import { now, sleep } from './clock.js'
 import { serve } from './ipc.js'
 import { SseConnection, type ConnectionEvents } from './loadgen/connection.js'
@@ -49,9 +50,12 @@ async function openStreams (port: number, n: number, batch: number, timeoutMs: n
   return { opened: ok, failed: n - ok, ms, rate: ok / (ms / 1000), firstFailure: failed[0]?.failure ?? (failed.length > 0 ? 'no response head in time' : undefined) }
 }
 
+/** Resets every connection and waits (bounded) until their sockets have closed, so their file
+ *  descriptors are free before the next step opens thousands more. */
 async function closeAll (list: SseConnection[]): Promise<void> {
   for (const connection of list) connection.destroy()
-  await sleep(20)
+  const start = now()
+  while (list.some((connection) => !connection.socket.closed) && now() - start < 5_000) await sleep(10)
 }
 
 const api = {
@@ -90,8 +94,8 @@ const api = {
       latency: current.percentiles()
     }
   },
-  /** New streams per second, in sequential batches; they are closed afterwards. */
-  async rate ({ port, n, batch, timeoutMs }: { port: number, n: number, batch: number, timeoutMs: number }) {
+  /** Opens streams in sequential batches and closes them again (a warm-up). */
+  async openAndClose ({ port, n, batch, timeoutMs }: { port: number, n: number, batch: number, timeoutMs: number }) {
     const fresh: SseConnection[] = []
     const result = await openStreams(port, n, batch, timeoutMs, fresh)
     await closeAll(fresh)
@@ -102,6 +106,14 @@ const api = {
     const start = now()
     while (now() - start < timeoutMs && streams.some((connection) => !connection.finished)) await sleep(10)
     return { ended: streams.filter((connection) => connection.finished).length, of: streams.length, ms: now() - start }
+  },
+  /** Open file descriptors of this process (Linux), to see that closed streams gave theirs back. */
+  fds () {
+    try {
+      return readdirSync('/proc/self/fd').length
+    } catch {
+      return -1
+    }
   },
   async close () {
     await closeAll(streams)

@@ -25,13 +25,14 @@ function table (header: string[], rows: string[][]): string {
 }
 
 export function serverTable (summaries: ServerSummary[]): string {
-  const header = ['server', 'events/s (x direct)', 'CPU us/event (x direct)', 'KiB/idle stream (x node:http)', 'new streams/s (x hijacked)', 'latency p50 / p99 ms', 'failed runs']
+  const header = ['server', 'events/s (x direct)', 'CPU us/event (x direct)', 'KiB/idle stream (x node:http)', 'new streams/s (x hijacked)', 'CPU us/new stream (x hijacked)', 'latency p50 / p99 ms', 'failed runs']
   const rows = summaries.map((s) => [
     serverLabels[s.server],
     withRatio(s.metrics.eventsPerSec, rate),
     withRatio(s.metrics.cpuPerEventUs, (v) => v.toFixed(2)),
     withRatio(s.metrics.memoryPerStream, (v) => (v / 1024).toFixed(2)),
     withRatio(s.metrics.connectRate, rate),
+    withRatio(s.metrics.connectCpuUs, (v) => v.toFixed(0)),
     `${fixed(s.metrics.latencyP50.median, 1)} / ${fixed(s.metrics.latencyP99.median, 1)}`,
     `${s.failedRuns}/${s.runs}`
   ])

@@ -52,6 +52,8 @@ export interface ConnectResult {
   failed: number
   ms: number
   rate: number
+  /** Server CPU per stream opened (connect until the head is sent, and what opening scheduled). */
+  cpuPerStreamUs: number
   ok: boolean
 }
 
@@ -80,6 +82,8 @@ export interface BigRun {
   shutdownTimeoutMs: number
   /** Streams whose response ended after the close. */
   ended?: number
+  /** File descriptors the load generator held before opening (a leak would show here). */
+  loadgenFds?: number
   ok: boolean
   failures: string[]
 }

@@ -108,7 +108,7 @@ export async function runServer (name: ServerName, round: number, options: Bench
     const { port } = await server.call('info', undefined)
     // Streams opened and closed once first, so the baseline holds what serving a first request
     // compiles and creates lazily (code, pools): only what each open stream holds is left to count.
-    await loadgen.call('rate', { port, n: Math.min(200, options.clients), batch: options.connectBatch, timeoutMs: options.timeoutMs }, options.timeoutMs + 5_000)
+    await loadgen.call('openAndClose', { port, n: Math.min(200, options.clients), batch: options.connectBatch, timeoutMs: options.timeoutMs }, options.timeoutMs + 5_000)
     await drained(server, 5_000)
     const before = await server.call('memory', undefined)
     if (options.heapSnapshot) await server.call('heapSnapshot', { path: join(resultsDir, `${name}-r${round}-before.heapsnapshot`) }, 120_000)
@@ -137,9 +137,12 @@ export async function runServer (name: ServerName, round: number, options: Bench
     const left = await drained(server, 5_000)
     if (left > 0) run.failures.push(`${left} streams still open on the server 5 s after the clients left`)
     if (options.cpuProf === 'connect') await server.call('profileStart', { intervalUs: 100 })
-    const connect = await loadgen.call('rate', { port, n: options.clients, batch: options.connectBatch, timeoutMs: options.timeoutMs }, options.timeoutMs + 5_000)
+    await server.call('cpuReset', undefined)
+    const connect = await loadgen.call('open', { port, n: options.clients, batch: options.connectBatch, timeoutMs: options.timeoutMs }, options.timeoutMs + 5_000)
+    const connectCpuUs = await server.call('cpu', undefined)
+    await loadgen.call('close', undefined)
     if (options.cpuProf === 'connect') await server.call('profileStop', { path: profilePath(name, round, 'connect') })
-    run.connect = { opened: connect.opened, failed: connect.failed, ms: connect.ms, rate: connect.rate, ok: connect.failed === 0 }
+    run.connect = { opened: connect.opened, failed: connect.failed, ms: connect.ms, rate: connect.rate, cpuPerStreamUs: connectCpuUs / Math.max(1, connect.opened), ok: connect.failed === 0 }
     if (connect.failed > 0) run.failures.push(`new streams: ${connect.failed} failed (${connect.firstFailure})`)
     await drained(server, 5_000)
     await server.call('close', undefined)
@@ -158,6 +161,7 @@ export async function runBig (name: ServerName, round: number, options: BenchOpt
   const run: BigRun = { round, server: name, streams: options.bigStreams, opened: 0, openMs: 0, shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS, ok: false, failures: [] }
   const server = await startServer(name)
   try {
+    run.loadgenFds = await loadgen.call('fds', undefined)
     const { port } = await server.call('info', undefined)
     const open = await loadgen.call('open', { port, n: options.bigStreams, batch: options.rampBatch * 2, timeoutMs: options.timeoutMs }, options.timeoutMs + 5_000)
     run.opened = open.opened

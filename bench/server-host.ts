@@ -45,7 +45,9 @@ const api = {
     await new Promise(setImmediate)
     return { t0, publishMs, flushMs: now() - t0 }
   },
-  /** Server CPU (µs, user + system) since the last burst started. */
+  /** Starts counting CPU from now (a burst does it by itself). */
+  cpuReset: () => { cpuStart = process.cpuUsage() },
+  /** Server CPU (µs, user + system) since the last burst or cpuReset. */
   cpu: () => {
     const { user, system } = process.cpuUsage(cpuStart)
     return user + system

@@ -4,7 +4,7 @@ import type { BigRun, ServerRun } from './results.js'
 import type { ServerName } from './servers/index.js'
 import { median } from './stats.js'
 
-export type Metric = 'eventsPerSec' | 'cpuPerEventUs' | 'memoryPerStream' | 'connectRate' | 'latencyP50' | 'latencyP99'
+export type Metric = 'eventsPerSec' | 'cpuPerEventUs' | 'memoryPerStream' | 'connectRate' | 'connectCpuUs' | 'latencyP50' | 'latencyP99'
 
 /** Each ratio's reference server, as in the budget. */
 export const references: Record<Metric, ServerName | undefined> = {
@@ -12,6 +12,7 @@ export const references: Record<Metric, ServerName | undefined> = {
   cpuPerEventUs: 'node-direct',
   memoryPerStream: 'node-write',
   connectRate: 'fastify-hijack',
+  connectCpuUs: 'fastify-hijack',
   latencyP50: undefined,
   latencyP99: undefined
 }
@@ -23,6 +24,7 @@ export function metricOf (run: ServerRun, metric: Metric): number | undefined {
     case 'cpuPerEventUs': return run.fanout?.ok === true ? run.fanout.cpuPerEventUs : undefined
     case 'memoryPerStream': return run.memory !== undefined && run.memory.streams > 0 && run.fanout?.ok === true ? run.memory.perStreamBytes : undefined
     case 'connectRate': return run.connect?.ok === true ? run.connect.rate : undefined
+    case 'connectCpuUs': return run.connect?.ok === true ? run.connect.cpuPerStreamUs : undefined
     case 'latencyP50': return run.latency?.ok === true ? run.latency.p50 : undefined
     case 'latencyP99': return run.latency?.ok === true ? run.latency.p99 : undefined
   }
