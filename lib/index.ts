@@ -15,4 +15,4 @@ export type {
   ChunkedHandler, Token, Chunk, CloseReason, SsePluginOptions, ChunkOptions, ReplyChunkOptions, MailboxOptions,
   SseDecorator, SseStats, GeneratorHandler, StreamHandler, InitResult, HandleResult, Format
 } from './types.js'
-export type { ChunkRouteOptions, ChunkRouteShorthandOptions } from './fastify-types.js'
+export type { ChunkRouteShorthandOptions } from './fastify-types.js'

@@ -5,16 +5,13 @@ import Fastify from 'fastify'
 import { chunked, type ChunkedHandler, Event, isPublished, noContent, type Published, ssePlugin, stop, topics } from '../lib/index.js'
 
 const Ping = {
-  init (token) {
+  init: (token) => {
     token.state = { count: 0 }
     token.every(1000, 'ping')
   },
-  handle (_msg, token) {
-    token.state.count += 1
-    return new Event({ event: 'ping', data: { time: new Date().toISOString() } })
-  },
-  terminate () {},
-  handleError () {}
+  handle: (_msg, token) => new Event({ event: 'ping', data: { count: ++token.state.count } }),
+  terminate: () => {},
+  handleError: () => {}
 } satisfies ChunkedHandler<{ count: number }, 'ping'>
 
 const Relay = {
