@@ -9,7 +9,7 @@ import { load, machine, revision } from './machine.js'
 import { parseOptions, usage } from './options.js'
 import { bigTable, budgetTable, failureList, serverTable } from './report.js'
 import type { BigRun, ServerRun } from './results.js'
-import { resultsDir, runBig, runServer, startLoadgen } from './scenarios.js'
+import { resultsDir, runBig, runServer, startLoadgen, warmLoadgen } from './scenarios.js'
 import { summarize, summarizeBig } from './summary.js'
 
 const args = process.argv.slice(2)
@@ -31,6 +31,8 @@ await loadgen.ready()
 const runs: ServerRun[] = []
 const bigRuns: BigRun[] = []
 try {
+  await warmLoadgen(options, loadgen)
+  log('load generator warmed up (one unrecorded run against node-direct)')
   for (let round = 1; round <= options.rounds; round++) {
     // Rotated each round, so no server always runs first or right after the same one.
     const shift = (round - 1) % options.servers.length

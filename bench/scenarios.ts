@@ -156,6 +156,14 @@ export async function runServer (name: ServerName, round: number, options: Bench
   return run
 }
 
+/**
+ * A run against node-direct that is not recorded: the load generator's parser is compiled and
+ * optimized before the first measured server, which otherwise would be measured against a cold client.
+ */
+export async function warmLoadgen (options: BenchOptions, loadgen: Loadgen): Promise<void> {
+  await runServer('node-direct', 0, { ...options, bursts: 2, latencyEvents: Math.min(50, options.latencyEvents), cpuProf: undefined, heapSnapshot: false }, loadgen)
+}
+
 /** Many open streams: every event delivered, then `fastify.close()` within shutdownTimeout. */
 export async function runBig (name: ServerName, round: number, options: BenchOptions, loadgen: Loadgen): Promise<BigRun> {
   const run: BigRun = { round, server: name, streams: options.bigStreams, opened: 0, openMs: 0, shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS, ok: false, failures: [] }
