@@ -250,7 +250,8 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
         return true
       }
       this.#busy = false
-      this.#drain()
+      if (this.#mailbox !== undefined && this.#mailbox.size > 0) this.#drain()
+      else if (this.#phase === 'open') this.#writePendingCursor()
       return true
     }
     if ((this.#mailbox?.size ?? 0) >= this.#options.mailboxLimit && !this.#makeRoom(msg)) return false
@@ -341,11 +342,11 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   #apply (result: HandleResult, msg: unknown): void {
     if (this.#phase !== 'open') return
     try {
-      if (outcomeOf(result) === 'stop') {
+      if (result instanceof Event) this.#writeChunk(result, msg) // the common case, first
+      else if (outcomeOf(result) === 'stop') {
         void this.#close('stopped', (result as Stop).final)
         return
-      }
-      this.#writeChunks(result, msg)
+      } else this.#writeChunks(result, msg)
     } catch (error) {
       this.#fail(error, msg)
       return
