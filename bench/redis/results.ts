@@ -1,0 +1,95 @@
+// The raw results of the cross-instance benchmark, as written to bench/results/redis-latest.json.
+import type { CpuUse } from './cpu.js'
+import type { ReplayResult } from './replay-client.js'
+
+export type SetupKind = 'redis' | 'memory'
+
+/** One burst of `events` to every stream of every instance. */
+export interface FanoutMeasure {
+  streams: number
+  expected: number
+  delivered: number
+  missing: number
+  orderErrors: number
+  stray: number
+  /** First publish (on instance A) to the last event received anywhere, ms. */
+  ms: number
+  eventsPerSec: number
+  /** First publish to first event received anywhere, ms. */
+  firstMs: number
+  /** Until every publish of the burst had resolved on instance A, ms. */
+  publishMs: number
+  /** CPU from just before the burst until every client process had reported. */
+  cpu: CpuUse
+  ok: boolean
+}
+
+export interface LatencyPercentiles { p50: number, p99: number, max: number, samples: number }
+
+/** Paced publishes on instance A, publish-to-receive on every stream. */
+export interface LatencyMeasure {
+  rate: number
+  events: number
+  /** The worst client process's p50, p99 and max (percentiles of different processes do not merge). */
+  p50: number
+  p99: number
+  max: number
+  samples: number
+  /** Per client process, in instance order (for Redis, client process i reads instance i). */
+  perClient: Array<LatencyPercentiles | undefined>
+  missing: number
+  orderErrors: number
+  /** Publishes that left more than one interval late, and publishes that rejected. */
+  late: number
+  failedPublishes: number
+  cpu: CpuUse
+  /** Each instance's event-loop delay over the step (p99, max; ms): a blocked loop delays its streams. */
+  loopDelay: Array<{ p99: number, max: number }>
+  ok: boolean
+}
+
+export interface ReplayMeasure {
+  events: number
+  /** Where the cursor was read, where the events were published, where the client reconnected. */
+  cursorOn: number
+  publishOn: number
+  reconnectOn: number
+  /** Median of the rounds' `ms`, or undefined if any round failed. */
+  medianMs: number | undefined
+  /** Median of the rounds' `firstMs`: what the reconnect costs before the replay itself. */
+  medianFirstMs: number | undefined
+  warmup: ReplayResult
+  rounds: ReplayResult[]
+  ok: boolean
+}
+
+export interface SetupRun {
+  kind: SetupKind
+  round: number
+  instances: number
+  clients: number
+  opened: number
+  /** The burst of median throughput; failed if any burst failed. */
+  fanout?: FanoutMeasure
+  bursts?: FanoutMeasure[]
+  latency?: LatencyMeasure
+  replay?: ReplayMeasure
+  /** The most CPU that was not ours (cores) over any measured step: above a few tenths, disturbed. */
+  otherCores: number
+  ok: boolean
+  failures: string[]
+}
+
+export interface SetupSummary {
+  kind: SetupKind
+  label: string
+  runs: number
+  failedRuns: number
+  /** Medians over the rounds whose scenario succeeded; undefined when none did. */
+  eventsPerSec: number | undefined
+  p50: number | undefined
+  p99: number | undefined
+  replayMs: number | undefined
+  replayFirstMs: number | undefined
+  failures: string[]
+}
