@@ -1,7 +1,8 @@
 // The raw results of one run of the benchmark, as written to bench/results/latest.json.
 import type { ServerName } from './servers/index.js'
 
-export interface FanoutResult {
+/** What the clients counted of one burst: every event of every stream, in order, or a failed run. */
+export interface Delivery {
   streams: number
   expected: number
   delivered: number
@@ -11,18 +12,21 @@ export interface FanoutResult {
   /** First publish to last event received, ms. */
   ms: number
   eventsPerSec: number
+  /** First publish to first event received, ms. */
+  firstMs: number
+  /** How long the publishing calls themselves took, ms. */
+  publishMs: number
+  ok: boolean
+}
+
+export interface FanoutResult extends Delivery {
   /** Server CPU (user + system) from the first publish until every event was received. */
   cpuUs: number
   cpuPerEventUs: number
   /** The load generator's CPU over the same time, as a share of one core: near 1, it was the limit. */
   loadgenBusy: number
-  /** First publish to first event received, ms. */
-  firstMs: number
-  /** How long the publishing calls themselves took, ms. */
-  publishMs: number
   /** Until the server's event loop came round after the burst: its writes handed to the kernel, ms. */
   flushMs: number
-  ok: boolean
 }
 
 export interface MemoryResult {

@@ -1,27 +1,14 @@
 // The raw results of the cross-instance benchmark, as written to bench/results/redis-latest.json.
+import type { Delivery } from '../results.js'
 import type { CpuUse } from './cpu.js'
 import type { ReplayResult } from './replay-client.js'
 
 export type SetupKind = 'redis' | 'memory'
 
-/** One burst of `events` to every stream of every instance. */
-export interface FanoutMeasure {
-  streams: number
-  expected: number
-  delivered: number
-  missing: number
-  orderErrors: number
-  stray: number
-  /** First publish (on instance A) to the last event received anywhere, ms. */
-  ms: number
-  eventsPerSec: number
-  /** First publish to first event received anywhere, ms. */
-  firstMs: number
-  /** Until every publish of the burst had resolved on instance A, ms. */
-  publishMs: number
+/** One burst of `events` to every stream of every instance (publishes on instance A). */
+export interface FanoutMeasure extends Delivery {
   /** CPU from just before the burst until every client process had reported. */
   cpu: CpuUse
-  ok: boolean
 }
 
 export interface LatencyPercentiles { p50: number, p99: number, max: number, samples: number }
