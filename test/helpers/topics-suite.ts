@@ -112,6 +112,35 @@ export function topicsSuite (t: Test, makeBroker: BrokerFactory): void {
     }
   })
 
+  t.test('unsubscribe stops a topic and drops it from the cursor', async (t) => {
+    const Switcher: ChunkedHandler<unknown, Published | 'leave'> = {
+      async init (token) {
+        await token.subscribe('keep')
+        await token.subscribe('drop')
+      },
+      async handle (msg, token) {
+        if (msg === 'leave') return token.unsubscribe('drop')
+        return msg.event
+      }
+    }
+    let streamId = ''
+    const { app, url } = await appWith(t, (app) => {
+      app.get('/switch', { chunk: true, handler: { ...Switcher, init: async (token) => { streamId = token.id; await Switcher.init!(token) } } })
+    })
+    const stream = await openStream(`${url}/switch`)
+    await eventually(() => app.sse.connections === 1)
+    await app.sse.publish('drop', { topic: 'drop', n: 1 })
+    await stream.waitFor(1)
+    t.match(stream.events[0].id, /^drop=[\w-]+\.1&keep=[\w-]+\.0$/)
+    app.sse.notify(streamId, 'leave')
+    await app.sse.publish('drop', { topic: 'drop', n: 2 })
+    await app.sse.publish('keep', { topic: 'keep', n: 1 })
+    await stream.waitFor(2)
+    t.same(stream.events.map((e) => JSON.parse(e.data)), [{ topic: 'drop', n: 1 }, { topic: 'keep', n: 1 }])
+    t.match(stream.events[1].id, /^keep=[\w-]+\.1$/, 'the cursor no longer holds the topic left')
+    stream.close()
+  })
+
   t.test('an id-only block carries the cursor when nothing else is written', async (t) => {
     const Silent: ChunkedHandler<unknown, Published> = { init: (token) => token.subscribe('quiet'), handle: () => undefined }
     const { app, url } = await appWith(t, (app) => {
