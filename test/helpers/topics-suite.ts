@@ -141,6 +141,32 @@ export function topicsSuite (t: Test, makeBroker: BrokerFactory): void {
     stream.close()
   })
 
+  t.test('a stream may subscribe after it opened: its cursor gains the topic at once', async (t) => {
+    let streamId = ''
+    const { app, url } = await appWith(t, (app) => {
+      app.get('/late', {
+        chunk: true,
+        handler: {
+          init (token) { streamId = token.id },
+          async handle (msg: Published | 'join', token) {
+            if (msg === 'join') return token.subscribe('later')
+            return msg.event
+          }
+        }
+      })
+    })
+    await app.sse.publish('later', { n: 1 })
+    const stream = await openStream(`${url}/late`)
+    await eventually(() => streamId !== '')
+    app.sse.notify(streamId, 'join')
+    await eventually(() => /id: later=[\w-]+\.1\n\n/.test(stream.text()))
+    await app.sse.publish('later', { n: 2 })
+    await stream.waitFor(1)
+    t.same(stream.events.map((e) => JSON.parse(e.data).n), [2], 'live from the head: nothing before it is replayed')
+    t.match(stream.events[0].id, /^later=[\w-]+\.2$/)
+    stream.close()
+  })
+
   t.test('an id-only block carries the cursor when nothing else is written', async (t) => {
     const Silent: ChunkedHandler<unknown, Published> = { init: (token) => token.subscribe('quiet'), handle: () => undefined }
     const { app, url } = await appWith(t, (app) => {
