@@ -5,6 +5,7 @@ import { BrokerClosedError, BrokerUnavailableError, PublishFailedError, TopicClo
 import { encodePayload } from './codec.js'
 import { type BrokerConnections, checkSource, closeConnection, firstAttempt, openConnections, type RedisSource } from './connections.js'
 import { type FeedSource, TopicFeed, type TopicSnapshot } from './feed.js'
+import { startHeartbeat } from './heartbeat.js'
 import { type TopicKeys, topicKeys } from './keys.js'
 import { startLifecycle } from './lifecycle.js'
 import { type RedisBrokerOptions, resolveOptions } from './options.js'
@@ -34,6 +35,7 @@ class RedisBroker implements Broker {
   readonly #feeds = new Map<string, TopicFeed>()
   readonly #started: Promise<unknown>
   readonly #lifecycle: ReturnType<typeof startLifecycle>
+  readonly #stopHeartbeat: () => void
   #closed = false
 
   constructor (redis: BrokerConnections, settings: Required<RedisBrokerOptions>) {
@@ -46,6 +48,8 @@ class RedisBroker implements Broker {
     redis.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.#feeds.get(channel.toString())?.receive(message)
     })
+    // Only the subscriber needs one: a dead command connection shows in its calls timing out.
+    this.#stopHeartbeat = startHeartbeat(redis.subscriber, settings.heartbeatInterval)
   }
 
   async publish (topic: string, payload: EventPayload): Promise<BrokerEvent> {
@@ -94,6 +98,7 @@ class RedisBroker implements Broker {
     if (this.#closed) return
     this.#signal('CLOSE')
     this.#closed = true
+    this.#stopHeartbeat()
     this.#feeds.clear()
     await Promise.all([closeConnection(this.#redis.commands), closeConnection(this.#redis.subscriber)])
   }

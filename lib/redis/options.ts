@@ -12,6 +12,8 @@ export interface RedisBrokerOptions {
   tombstoneTtl?: number
   /** ms a command may take before it is given up and the call rejects (default 1000). */
   commandTimeout?: number
+  /** ms between PINGs on the subscriber connection; one without a reply within `commandTimeout` drops it (default 5000; 0: none). */
+  heartbeatInterval?: number
 }
 
 const DAY = 86_400_000
@@ -26,6 +28,7 @@ export function resolveOptions (options: RedisBrokerOptions): Required<RedisBrok
     retention: integerOption('retention', options.retention, 1000, 1),
     topicTtl: integerOption('topicTtl', options.topicTtl, DAY, 0),
     tombstoneTtl: integerOption('tombstoneTtl', options.tombstoneTtl, DAY, 0),
-    commandTimeout: integerOption('commandTimeout', options.commandTimeout, 1000, 1)
+    commandTimeout: integerOption('commandTimeout', options.commandTimeout, 1000, 1),
+    heartbeatInterval: integerOption('heartbeatInterval', options.heartbeatInterval, 5000, 0)
   }
 }

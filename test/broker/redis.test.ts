@@ -67,12 +67,12 @@ async function listeningPair (t: Test): Promise<{ prefix: string, admin: Redis, 
 }
 
 /** A broker behind a proxy that can cut it off from Redis, another one connected directly, and a listener on the first. */
-async function cutOff (t: Test): Promise<{ proxy: TcpProxy, behind: Broker, direct: Broker, recorder: Recorder }> {
+async function cutOff (t: Test, options: RedisBrokerOptions = {}): Promise<{ proxy: TcpProxy, behind: Broker, direct: Broker, recorder: Recorder }> {
   const target = new URL(url)
   const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 6379) })
   t.teardown(() => proxy.close())
   const { make } = await fixture(t)
-  const behind = make({ url: proxy.url })
+  const behind = make({ url: proxy.url }, options)
   const recorder = new Recorder()
   await behind.listen('room', recorder)
   return { proxy, behind, direct: make(), recorder }
@@ -161,6 +161,8 @@ function redisTests (): void {
     t.throws(() => redisBroker({ url }, { topicTtl: -1 }), { code })
     t.throws(() => redisBroker({ url }, { tombstoneTtl: 1.5 }), { code })
     t.throws(() => redisBroker({ url }, { commandTimeout: 0 }), { code })
+    t.throws(() => redisBroker({ url }, { heartbeatInterval: -1 }), { code })
+    t.throws(() => redisBroker({ url }, { heartbeatInterval: 2.5 }), { code })
   })
 
   t.test('redis: keys carry the prefix and one hash tag per topic; TTLs apply', async (t) => {
@@ -259,6 +261,22 @@ function redisTests (): void {
     await recorder.untilClosed()
     t.same(recorder.offsets, [1, 2])
     t.same(recorder.finals, [{ event: 'end', data: 'bye' }])
+  })
+
+  t.test('redis: a subscriber path that goes silent is noticed by the heartbeat; nothing is lost', async (t) => {
+    const { proxy, direct, recorder } = await cutOff(t, { heartbeatInterval: 50, commandTimeout: 200 })
+    await direct.publish('room', { data: '1' })
+    await recorder.untilOffset(1)
+
+    // No FIN, no RST: only an unanswered PING can tell. The reconnect goes through (only this path froze).
+    t.equal(proxy.freeze('sse-subscriber'), 1, 'the subscriber connection froze')
+    for (let n = 2; n <= 50; n++) await direct.publish('room', { data: String(n) })
+    await recorder.untilOffset(50)
+    t.same(recorder.offsets, range(1, 50), 'what was published while frozen came once, in order')
+
+    const live = await direct.publish('room', { data: 'live' })
+    await recorder.untilOffset(live.offset)
+    t.same(recorder.offsets, range(1, live.offset), 'and live delivery goes on')
   })
 
   t.test('redis: a broker pointed at a closed port fails fast', async (t) => {
