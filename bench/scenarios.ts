@@ -100,11 +100,28 @@ async function drained (server: Server, timeoutMs: number): Promise<number> {
   return open
 }
 
+/**
+ * Runs `steps` against a fresh server process; whatever fails is recorded in `run`, and the server
+ * and the load generator's streams are closed whatever happened.
+ */
+async function measure<Run extends { ok: boolean, failures: string[] }> (name: ServerName, run: Run, loadgen: Loadgen, steps: (server: Awaited<ReturnType<typeof startServer>>) => Promise<void>): Promise<Run> {
+  const server = await startServer(name)
+  try {
+    await steps(server)
+  } catch (error) {
+    run.failures.push((error as Error).message)
+  } finally {
+    await loadgen.call('close', undefined).catch(() => {})
+    await server.stop()
+  }
+  run.ok = run.failures.length === 0
+  return run
+}
+
 /** Memory, fan-out, latency and new streams per second against one fresh server process. */
 export async function runServer (name: ServerName, round: number, options: BenchOptions, loadgen: Loadgen): Promise<ServerRun> {
   const run: ServerRun = { round, server: name, ok: false, failures: [] }
-  const server = await startServer(name)
-  try {
+  return await measure(name, run, loadgen, async (server) => {
     const { port } = await server.call('info', undefined)
     // Streams opened and closed once first, so the baseline holds what serving a first request
     // compiles and creates lazily (code, pools): only what each open stream holds is left to count.
@@ -146,14 +163,7 @@ export async function runServer (name: ServerName, round: number, options: Bench
     if (connect.failed > 0) run.failures.push(`new streams: ${connect.failed} failed (${connect.firstFailure})`)
     await drained(server, 5_000)
     await server.call('close', undefined)
-  } catch (error) {
-    run.failures.push((error as Error).message)
-  } finally {
-    await loadgen.call('close', undefined).catch(() => {})
-    await server.stop()
-  }
-  run.ok = run.failures.length === 0
-  return run
+  })
 }
 
 /**
@@ -167,8 +177,7 @@ export async function warmLoadgen (options: BenchOptions, loadgen: Loadgen): Pro
 /** Many open streams: every event delivered, then `fastify.close()` within shutdownTimeout. */
 export async function runBig (name: ServerName, round: number, options: BenchOptions, loadgen: Loadgen): Promise<BigRun> {
   const run: BigRun = { round, server: name, streams: options.bigStreams, opened: 0, openMs: 0, shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS, ok: false, failures: [] }
-  const server = await startServer(name)
-  try {
+  return await measure(name, run, loadgen, async (server) => {
     run.loadgenFds = await loadgen.call('fds', undefined)
     const { port } = await server.call('info', undefined)
     const open = await loadgen.call('open', { port, n: options.bigStreams, batch: options.rampBatch * 2, timeoutMs: options.timeoutMs }, options.timeoutMs + 5_000)
@@ -183,12 +192,5 @@ export async function runBig (name: ServerName, round: number, options: BenchOpt
     const ended = await loadgen.call('ended', { timeoutMs: 10_000 }, 15_000)
     run.ended = ended.ended
     if (ended.ended < ended.of) run.failures.push(`${ended.of - ended.ended} streams not ended after close`)
-  } catch (error) {
-    run.failures.push((error as Error).message)
-  } finally {
-    await loadgen.call('close', undefined).catch(() => {})
-    await server.stop()
-  }
-  run.ok = run.failures.length === 0
-  return run
+  })
 }

@@ -1,5 +1,5 @@
 // The raw results of the cross-instance benchmark, as written to bench/results/redis-latest.json.
-import type { Delivery } from '../results.js'
+import type { Delivery, LatencyResult } from '../results.js'
 import type { CpuUse } from './cpu.js'
 import type { ReplayResult } from './replay-client.js'
 
@@ -14,25 +14,15 @@ export interface FanoutMeasure extends Delivery {
 export interface LatencyPercentiles { p50: number, p99: number, max: number, samples: number }
 
 /** Paced publishes on instance A, publish-to-receive on every stream. */
-export interface LatencyMeasure {
-  rate: number
-  events: number
-  /** The worst client process's p50, p99 and max (percentiles of different processes do not merge). */
-  p50: number
-  p99: number
-  max: number
-  samples: number
+/** p50, p99 and max are the worst client process's (percentiles of different processes do not merge). */
+export interface LatencyMeasure extends LatencyResult {
   /** Per client process, in instance order (for Redis, client process i reads instance i). */
   perClient: Array<LatencyPercentiles | undefined>
-  missing: number
-  orderErrors: number
-  /** Publishes that left more than one interval late, and publishes that rejected. */
-  late: number
+  /** Publishes that rejected (`late` counts those that left more than one interval late). */
   failedPublishes: number
   cpu: CpuUse
   /** Each instance's event-loop delay over the step (p99, max; ms): a blocked loop delays its streams. */
   loopDelay: Array<{ p99: number, max: number }>
-  ok: boolean
 }
 
 export interface ReplayMeasure {
