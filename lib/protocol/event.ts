@@ -91,10 +91,6 @@ function singleLineFree (field: string, value: unknown): string {
   return value
 }
 
-export function withId (fields: string, id: string | undefined): string {
+function withId (fields: string, id: string | undefined): string {
   return id === undefined ? fields + '\n' : fields + 'id: ' + id + '\n\n'
-}
-
-export function isEvent (value: unknown): value is Event {
-  return value instanceof Event
 }
