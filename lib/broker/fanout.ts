@@ -1,3 +1,4 @@
+import { warn } from './report.js'
 import type { BrokerEvent, EventPayload, TopicListener } from './types.js'
 
 /** A close that arrives while an event is being delivered: it goes out after it. */
@@ -9,13 +10,15 @@ class PendingClose {
  * The listeners of one topic on this instance. Delivery is synchronous and in order. An event or a
  * close that a listener causes from inside its callback is queued and goes out once the current one
  * has reached every listener, so each listener still sees publish order. A listener that throws does
- * not keep the event from the others: its error is re-thrown on a microtask (an uncaught exception,
- * like an EventEmitter listener's; a listener must not throw).
+ * not keep the event from the others, and its error is reported as a process warning: re-thrown, it
+ * would be an uncaught exception, and one bad event would end every process that listens.
  */
 export class Fanout {
   readonly #listeners = new Set<TopicListener>()
   #queue: Array<BrokerEvent | PendingClose> | undefined
   #delivering = false
+
+  constructor (readonly topic: string) {}
 
   get size (): number {
     return this.#listeners.size
@@ -61,7 +64,7 @@ export class Fanout {
       try {
         listener.event(item)
       } catch (error) {
-        rethrowLater(error)
+        this.#report(error)
       }
     }
   }
@@ -73,12 +76,12 @@ export class Fanout {
       try {
         listener.closed(final)
       } catch (error) {
-        rethrowLater(error)
+        this.#report(error)
       }
     }
   }
-}
 
-function rethrowLater (error: unknown): void {
-  queueMicrotask(() => { throw error })
+  #report (error: unknown): void {
+    warn('SSE_WARN_LISTENER_THREW', `A listener of topic ${JSON.stringify(this.topic)} threw: ${error instanceof Error ? error.message : typeof error}`, error)
+  }
 }

@@ -7,7 +7,11 @@ export interface EventPayload {
   data: string
 }
 
-/** A topic's incarnation and an offset in it. Offsets are 1, 2, 3... per epoch; 0 is "before the first". */
+/**
+ * A topic's incarnation and an offset in it. Offsets are 1, 2, 3... per epoch; 0 is "before the first".
+ * `{ epoch: NO_EPOCH, offset: 0 }` (`START`, lib/broker/epoch.ts) is before the first event of
+ * whatever epoch the topic has or will have.
+ */
 export interface TopicPosition {
   epoch: string
   offset: number
@@ -19,16 +23,22 @@ export interface BrokerEvent extends EventPayload, TopicPosition {
 }
 
 export interface ReadResult {
-  /** The topic's current epoch. A new topic gets one on its first read or publish. */
+  /** The topic's current epoch: `NO_EPOCH` (lib/broker/epoch.ts) until its first publish. */
   epoch: string
   /** The offset of the newest event of that epoch (0 if none). */
   head: number
-  /** With `after` in the current epoch and still covered by the history: the events after it, in order. */
+  /**
+   * With `after` in the current epoch (or the start position) and still covered by the history: the
+   * events after it, in order, at most `limit` of them. More remain when the last one is before `head`.
+   * Offsets are contiguous, save where a stored entry did not decode (dropped and reported).
+   */
   events: BrokerEvent[]
   /** False when `after` cannot be resumed exactly: another epoch, a trimmed history, an offset past the head. */
   complete: boolean
   /** The topic was closed (its tombstone is there). */
   closed: boolean
+  /** When closed: the final payload `closeTopic` was given, if any. */
+  final?: EventPayload
 }
 
 /** Receives a topic's live events on this instance. */
@@ -47,8 +57,12 @@ export interface Broker {
    * so a `read` made afterwards misses nothing. The returned function stops it.
    */
   listen(topic: string, listener: TopicListener): Promise<() => void>
-  /** The history after `after` (omitted: none, only the epoch and head). */
-  read(topic: string, after?: TopicPosition): Promise<ReadResult>
+  /**
+   * The history after `after` (omitted: none, only the epoch and head), at most `limit` events (a
+   * positive integer; omitted: no cap), so that a reader far behind can page: read again after the
+   * last event returned. Creates nothing: a topic never published reads as `NO_EPOCH`, head 0.
+   */
+  read(topic: string, after?: TopicPosition, limit?: number): Promise<ReadResult>
   /** Leaves a tombstone and tells every listener on every instance. Later publishes reject with SSE_ERR_TOPIC_CLOSED. */
   closeTopic(topic: string, final?: EventPayload): Promise<void>
   /** Releases what the broker holds (never a connection the user passed in). */

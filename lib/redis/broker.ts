@@ -1,6 +1,6 @@
 import { newEpoch } from '../broker/epoch.js'
 import type { Broker, BrokerEvent, EventPayload, ReadResult, TopicListener, TopicPosition } from '../broker/types.js'
-import { canResume } from '../broker/validate.js'
+import { canResume, validateLimit } from '../broker/validate.js'
 import { BrokerClosedError, BrokerUnavailableError, PublishFailedError, TopicClosedError } from '../errors.js'
 import { encodePayload } from './codec.js'
 import { type BrokerConnections, checkSource, closeConnection, firstAttempt, openConnections, type RedisSource } from './connections.js'
@@ -21,10 +21,11 @@ const CATCH_UP_RETRY_DELAY = 1000
 /**
  * A broker shared by every instance that uses the same Redis and prefix: a Redis Stream per topic for
  * the history, Pub/Sub (one channel per topic) for live delivery, both written by one Lua script.
+ * Its options may stand beside the connection (`{ url, prefix }`) or in `options`.
  */
-export function redisBroker (source: RedisSource, options: RedisBrokerOptions = {}): Broker {
+export function redisBroker (source: RedisSource & RedisBrokerOptions, options?: RedisBrokerOptions): Broker {
   checkSource(source)
-  const settings = resolveOptions(options)
+  const settings = resolveOptions(source, options)
   return new RedisBroker(openConnections(source, settings.commandTimeout), settings)
 }
 
@@ -82,16 +83,17 @@ class RedisBroker implements Broker {
     }
   }
 
-  async read (topic: string, after?: TopicPosition): Promise<ReadResult> {
-    const { epoch, head, events, closed } = await this.#snapshot(topic, after)
+  async read (topic: string, after?: TopicPosition, limit?: number): Promise<ReadResult> {
+    validateLimit(limit)
+    const { epoch, head, events, closed, final } = await this.#snapshot(topic, after, limit)
     const complete = canResume(after, epoch, head, events[0]?.offset ?? head + 1)
-    return { epoch, head, events: complete ? events : [], complete, closed }
+    return { epoch, head, events: complete ? events : [], complete, closed, final }
   }
 
   async closeTopic (topic: string, final?: EventPayload): Promise<void> {
     const { keys, channel } = await this.#ready(topic)
     const payload = final === undefined ? '' : encodePayload(final)
-    await unavailableOnFailure(closeScript.run(this.#redis.commands, keys, [newEpoch(), this.#settings.tombstoneTtl, channel, payload]))
+    await unavailableOnFailure(closeScript.run(this.#redis.commands, keys, [this.#settings.tombstoneTtl, channel, payload]))
   }
 
   async close (): Promise<void> {
@@ -116,9 +118,9 @@ class RedisBroker implements Broker {
     if (this.#closed) throw new BrokerClosedError()
   }
 
-  async #snapshot (topic: string, after: TopicPosition | undefined): Promise<TopicSnapshot> {
+  async #snapshot (topic: string, after: TopicPosition | undefined, limit?: number): Promise<TopicSnapshot> {
     const { keys } = await this.#ready(topic)
-    const args = [newEpoch(), this.#settings.topicTtl, after?.epoch ?? '', after?.offset ?? 0]
+    const args = [after?.epoch ?? '', after?.offset ?? 0, limit ?? 0]
     return toSnapshot(topic, await unavailableOnFailure(readScript.run(this.#redis.commands, keys, args)))
   }
 

@@ -4,6 +4,9 @@ import { InvalidOptionError, RedisKeyPrefixError } from '../errors.js'
 /** Where the broker connects: a URL, or a client whose options its own connections copy. */
 export type RedisSource = { url: string } | { client: Redis }
 
+/** The keys of a RedisSource, which may also hold the broker's options. */
+export const SOURCE_KEYS = ['url', 'client'] as const
+
 /** The broker's own connections: it quits them on close, never the client it was given. */
 export interface BrokerConnections {
   commands: Redis
@@ -24,10 +27,11 @@ const FAIL_FAST: Partial<RedisOptions> = {
 }
 
 export function openConnections (source: RedisSource, commandTimeout: number): BrokerConnections {
-  const name = 'client' in source ? source.client.options.connectionName : undefined
+  const { url, client } = source as { url?: string, client?: Redis }
+  const name = client?.options.connectionName
   const open = (role: string): Redis => {
     const options = { ...FAIL_FAST, commandTimeout, connectionName: name === undefined ? role : `${name}:${role}` }
-    const redis = 'client' in source ? source.client.duplicate(options) : new Redis(source.url, options)
+    const redis = client !== undefined ? client.duplicate(options) : new Redis(url!, options)
     // Failures surface as rejected calls and reconnects; unhandled, ioredis would print each one.
     redis.on('error', () => {})
     return redis
@@ -37,6 +41,7 @@ export function openConnections (source: RedisSource, commandTimeout: number): B
 
 export function checkSource (source: RedisSource): void {
   const { url, client } = (source ?? {}) as { url?: unknown, client?: Redis }
+  if (client !== undefined && url !== undefined) throw new InvalidOptionError('url', 'redisBroker takes { url } or { client }, not both')
   if (client !== undefined) {
     // ioredis prefixes keys with `keyPrefix` but not Pub/Sub channels: the broker's own `prefix` does both.
     if (client.options.keyPrefix) throw new RedisKeyPrefixError()

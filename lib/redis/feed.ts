@@ -1,4 +1,6 @@
+import { isStart } from '../broker/epoch.js'
 import { Fanout } from '../broker/fanout.js'
+import { warn } from '../broker/report.js'
 import type { BrokerEvent, EventPayload, TopicPosition } from '../broker/types.js'
 import { CloseMessage, decodeMessage } from './codec.js'
 
@@ -34,7 +36,7 @@ const UNKNOWN: TopicPosition = { epoch: '', offset: 0 }
  * what the read brings, then lets through the held events that follow.
  */
 export class TopicFeed {
-  readonly fanout = new Fanout()
+  readonly fanout: Fanout
   /** Resolves once the feed delivers live events: its channel subscribed first, then its first sync. */
   readonly ready: Promise<void>
   #position = UNKNOWN
@@ -50,12 +52,21 @@ export class TopicFeed {
   constructor (readonly topic: string, readonly channel: string, source: FeedSource, heldLimit: number) {
     this.#source = source
     this.#heldLimit = heldLimit
+    this.fanout = new Fanout(topic)
     // Subscribed before the read: an event published in between comes both ways and is delivered once.
     this.ready = source.subscribe().then(() => this.sync())
   }
 
+  /** Called from the subscriber connection's event handler: it may not throw. */
   receive (message: Buffer): void {
-    const decoded = decodeMessage(this.topic, message)
+    let decoded
+    try {
+      decoded = decodeMessage(this.topic, message)
+    } catch (error) {
+      // Someone else's message on our channel: dropped, the feed goes on.
+      warn('SSE_WARN_MALFORMED', `Dropped a message on the channel of topic ${JSON.stringify(this.topic)}: ${(error as Error).message}`, error)
+      return
+    }
     if (decoded instanceof CloseMessage) {
       this.#receiveClose(decoded.final)
       return
@@ -98,13 +109,14 @@ export class TopicFeed {
       // Listening starts at the head: the caller reads what came before.
       this.#position = { epoch, offset: head }
       this.#wasClosed = snapshot.closed
-    } else if (epoch !== this.#position.epoch) {
+    } else if (epoch !== this.#position.epoch && !isStart(this.#position)) {
       // The topic's data was lost and it began again: everything of its new epoch is new.
       this.#position = { epoch, offset: 0 }
       this.#wasClosed = false
       this.#again = true
       return false
     } else {
+      // Same epoch, or the feed was at the start: the read brought the events from offset 1 on.
       for (const event of snapshot.events) this.#deliver(event)
       // Events the stream no longer holds cannot be delivered: skip them rather than wait for them.
       if (this.#position.offset < head) this.#position = { epoch, offset: head }
@@ -156,8 +168,9 @@ export class TopicFeed {
     this.fanout.event(event)
   }
 
+  /** The topic had no epoch when the feed last read it: the first event of whichever it gets follows. */
   #follows (event: BrokerEvent): boolean {
-    return event.offset === this.#position.offset + 1 && event.epoch === this.#position.epoch
+    return event.offset === this.#position.offset + 1 && (event.epoch === this.#position.epoch || isStart(this.#position))
   }
 
   #seen (event: BrokerEvent): boolean {

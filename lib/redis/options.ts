@@ -1,5 +1,7 @@
 import { integerOption } from '../broker/validate.js'
+import { refuseUnknownKeys } from '../check-keys.js'
 import { InvalidOptionError } from '../errors.js'
+import { SOURCE_KEYS } from './connections.js'
 
 export interface RedisBrokerOptions {
   /** Starts every key and channel (default `sse:`). No braces: each topic's hash tag is its own. */
@@ -16,9 +18,30 @@ export interface RedisBrokerOptions {
   heartbeatInterval?: number
 }
 
+const OPTION_KEYS = ['prefix', 'retention', 'topicTtl', 'tombstoneTtl', 'commandTimeout', 'heartbeatInterval'] as const satisfies ReadonlyArray<keyof RedisBrokerOptions>
+
 const DAY = 86_400_000
 
-export function resolveOptions (options: RedisBrokerOptions): Required<RedisBrokerOptions> {
+/**
+ * The settings of `redisBroker(source, options)`. Options may stand beside the connection in `source`
+ * or in `options`; a key either object does not know, or one given in both, is refused, so a
+ * misplaced or misspelt option is never silently ignored.
+ */
+export function resolveOptions (source: object, second: RedisBrokerOptions = {}): Required<RedisBrokerOptions> {
+  refuseUnknownKeys(source, [...SOURCE_KEYS, ...OPTION_KEYS], 'redisBroker')
+  refuseUnknownKeys(second, OPTION_KEYS, 'redisBroker options')
+  const beside = source as RedisBrokerOptions
+  const options: Record<string, unknown> = {}
+  for (const key of OPTION_KEYS) {
+    if (beside[key] !== undefined && second[key] !== undefined) {
+      throw new InvalidOptionError(key, 'given both beside the connection and in the options')
+    }
+    options[key] = beside[key] ?? second[key]
+  }
+  return settingsOf(options as RedisBrokerOptions)
+}
+
+function settingsOf (options: RedisBrokerOptions): Required<RedisBrokerOptions> {
   const prefix = options.prefix ?? 'sse:'
   if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
     throw new InvalidOptionError('prefix', 'a string without "{" or "}"')

@@ -1,7 +1,9 @@
 import t from 'tap'
+import { NO_EPOCH, START } from '../../lib/broker/epoch.js'
 import type { BrokerEvent, EventPayload, TopicPosition } from '../../lib/broker/types.js'
 import { encodePayload } from '../../lib/redis/codec.js'
 import { type FeedSource, TopicFeed, type TopicSnapshot } from '../../lib/redis/feed.js'
+import { nextTurn, warningsOf, watchProcess } from './process-watch.js'
 import { Recorder, range } from './recorder.js'
 
 // The feed alone, without Redis: the test answers its reads, so the orders of events that a real
@@ -204,4 +206,59 @@ t.test('redis feed: a new epoch is read from its start', async (t) => {
   fromStart.answer({ epoch: 'e2', head: 2, events: [event(1, 'e2'), event(2, 'e2')] })
   await flush()
   t.same(recorder.events.map((event) => [event.epoch, event.offset]), [['e2', 1], ['e2', 2]])
+})
+
+t.test('redis feed: item 13: a feed that found no epoch takes the first event of any epoch at offset 1, without a read', async (t) => {
+  const source = new ScriptedSource(NO_EPOCH)
+  const { feed, recorder } = await startedFeed(source, 0)
+  feed.receive(message(1, 'e7'))
+  feed.receive(message(2, 'e7'))
+  t.same(recorder.events.map((event) => [event.epoch, event.offset]), [['e7', 1], ['e7', 2]])
+  t.same(source.reads, [], 'no read')
+  feed.receive(message(2, 'e8'))
+  t.match((await source.pending()).after, { epoch: 'e7', offset: 2 }, 'from then on, it follows that epoch')
+})
+
+t.test('redis feed: item 13: an event held during the first sync that found no epoch is let through', async (t) => {
+  const source = new ScriptedSource(NO_EPOCH)
+  const feed = new TopicFeed('room', 'channel', source, 100)
+  const recorder = new Recorder()
+  feed.fanout.add(recorder)
+  const first = await source.pending()
+  feed.receive(message(1, 'e7'))
+  first.answer({ head: 0 })
+  await feed.ready
+  t.same(recorder.offsets, [1])
+  t.same(source.reads, [])
+})
+
+t.test('redis feed: item 13: a catch-up from the start delivers the new epoch from offset 1 in one read', async (t) => {
+  const source = new ScriptedSource(NO_EPOCH)
+  const { feed, recorder } = await startedFeed(source, 0)
+  const catchUp = feed.sync()
+  const read = await source.pending()
+  t.same(read.after, START, 'it reads from the start position')
+  read.answer({ epoch: 'e7', head: 2, events: [event(1, 'e7'), event(2, 'e7')] })
+  await catchUp
+  t.same(recorder.events.map((event) => [event.epoch, event.offset]), [['e7', 1], ['e7', 2]])
+  t.same(source.reads, [], 'no second read')
+  feed.receive(message(3, 'e7'))
+  t.same(recorder.offsets, [1, 2, 3], 'live again')
+})
+
+t.test('redis feed: item 4: a message that does not decode is dropped and reported, never thrown; the feed goes on', async (t) => {
+  const watch = watchProcess(t)
+  const source = new ScriptedSource()
+  const { feed, recorder } = await startedFeed(source, 0)
+  const garbage = ['', 'z', 'ee1:1', 'ee1:x::x', 'ee1:-1::x', 'ee1:1:3:ab', 'cx', `e${NO_EPOCH}:1::x`]
+  for (const bytes of garbage) t.doesNotThrow(() => feed.receive(Buffer.from(bytes)), JSON.stringify(bytes))
+  feed.receive(Buffer.from([0x65, 0x65, 0x31, 0x3a, 0x31, 0x3a, 0x3a, 0xff]))
+  feed.receive(message(1))
+  feed.receive(message(2))
+  t.same(recorder.offsets, [1, 2], 'the good events that follow are delivered')
+  t.same(recorder.finals, [], 'nothing closed the topic')
+  t.same(source.reads, [], 'and nothing asked for a read')
+  await nextTurn()
+  t.equal(warningsOf(watch, 'SSE_WARN_MALFORMED').length, garbage.length + 1, 'each one reported')
+  t.same(watch.uncaught, [])
 })
