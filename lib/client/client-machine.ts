@@ -1,10 +1,12 @@
 import { assign, enqueueActions, fromCallback, setup } from 'xstate'
 import type { Dispatcher } from 'undici'
+import { refuseUnknownKeys } from '../check-keys.js'
 import { MAX_TIMER, reconnectDelay } from './backoff.js'
 import { ClientEventTooLargeError, ClientStatusError, isPermanent } from './errors.js'
+import { optionNames } from './option-names.js'
 import type { ParsedEvent } from './parser.js'
 import { ResumableStream, type StreamRequest, type StreamResponse } from './resumable-stream.js'
-import type { DisconnectReason, Next, SseClientHandler, SseClientOptions } from './sse-client.js'
+import type { ConnectNext, ConnectRequest, DisconnectReason, Next, SseClientHandler, SseClientOptions } from './sse-client.js'
 
 // The SseClient's lifecycle. The handler's callbacks run in actions; what they return is turned into
 // a `next.connect` or `next.stop` event that the machine raises to itself, so every path to a
@@ -85,6 +87,11 @@ const connection = fromCallback<ClientEvent, ConnectionInput>(({ input, sendBack
   }
 })
 
+// What a callback returns is checked like an option object: `{ conect: ... }` or `{ lastEventID }`
+// would otherwise be ignored without a word.
+const NEXT_KEYS = optionNames<ConnectNext<unknown>>({ connect: true, state: true, stop: true })
+const REQUEST_KEYS = optionNames<ConnectRequest>({ url: true, method: true, headers: true, body: true, delay: true })
+
 // Calls a handler callback and acts on what it returns. `defaultDelay` is the wait before a connect
 // that gives no delay of its own.
 function decide<E extends ClientEvent> (
@@ -94,8 +101,10 @@ function decide<E extends ClientEvent> (
   return enqueueActions<ClientContext, E, undefined, ClientEvent, never, never, never, never, never>(({ context, event, enqueue }) => {
     const next = call(context.handler, context.state, event, context)
     if (!next) return
+    refuseUnknownKeys(next, NEXT_KEYS, 'Next')
     const state = next.state === undefined ? context.state : next.state
     if (next.connect !== undefined) {
+      refuseUnknownKeys(next.connect, REQUEST_KEYS, 'ConnectRequest')
       const { delay, ...request } = next.connect
       enqueue.assign({ state, request, delay: Math.min(delay ?? defaultDelay(context, event), MAX_TIMER) })
       enqueue.raise({ type: 'next.connect' })

@@ -1,21 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
+import { refuseUnknownKeys } from '../check-keys.js'
 import { reconnectDelay } from './backoff.js'
 import { ClientEventTooLargeError, ClientStatusError, isPermanent } from './errors.js'
+import { optionNames } from './option-names.js'
 import { maxEventSizeOption, type ParsedEvent } from './parser.js'
 import { ResumableStream } from './resumable-stream.js'
 
 export interface ConnectOptions {
-  /** Sent on every request; they win over the client's own, `Last-Event-ID` included. */
+  /**
+   * Sent on every request; they win over the client's own, `Last-Event-ID` included. Dropped on a
+   * redirect to another origin. Default: none.
+   */
   headers?: Record<string, string>
   /** Default GET. */
   method?: string
+  /** Sent with every request (dropped where a redirect turns it into a GET). Default: none. */
   body?: string | Uint8Array
   /** Resume after this event: sent as `Last-Event-ID` until the stream gives an id of its own. */
   lastEventId?: string
   /** Aborting it ends the request at once; the iteration then throws the signal's reason. */
   signal?: AbortSignal
-  /** The reconnection delay in ms until the server sends `retry:`. Default 3000. */
+  /** The reconnection delay in ms until the server sends `retry:`, never below MIN_RETRY. Default 3000. */
   retry?: number
   /** The undici dispatcher to send requests through (a proxy, a mock). Default: undici's global one. */
   dispatcher?: Dispatcher
@@ -25,6 +31,10 @@ export interface ConnectOptions {
    */
   maxEventSize?: number
 }
+
+const CONNECT_OPTIONS = optionNames<ConnectOptions>({
+  headers: true, method: true, body: true, lastEventId: true, signal: true, retry: true, dispatcher: true, maxEventSize: true
+})
 
 /**
  * The events of an event stream, as an async iterable that reconnects by itself: after the stream
@@ -38,7 +48,9 @@ export interface ConnectOptions {
  * after the events before it. `break` ends the request at once.
  */
 export function connect (url: string | URL, options: ConnectOptions = {}): AsyncIterable<ParsedEvent> {
-  maxEventSizeOption(options.maxEventSize) // a wrong value throws here, not at the first event
+  // A wrong option throws here, not at the first event.
+  refuseUnknownKeys(options, CONNECT_OPTIONS, 'ConnectOptions')
+  maxEventSizeOption(options.maxEventSize)
   return { [Symbol.asyncIterator]: () => reconnecting(url, options) }
 }
 

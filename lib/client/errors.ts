@@ -10,7 +10,10 @@ const StatusError = createError<[status: number]>(
 export class ClientStatusError extends StatusError {
   /** The status the event stream answered with. */
   readonly status: number
-  /** For a 429 or 503 with a valid `Retry-After`: how long the server asked to wait, in ms. */
+  /**
+   * For a 429 or 503 with a valid `Retry-After`: how long the client waits before trying again, in
+   * ms, the server's value within MIN_RETRY and MAX_RETRY_AFTER.
+   */
   readonly retryAfter: number | undefined
 
   constructor (status: number, retryAfter?: number) {
@@ -51,15 +54,33 @@ export class ClientEventTooLargeError extends EventTooLargeError {
   }
 }
 
+const RedirectError = createError<[reason: string]>(
+  'SSE_ERR_CLIENT_REDIRECT', 'The event stream\'s redirect cannot be followed: %s', 502)
+
+/**
+ * A redirect that cannot be followed: more than `MAX_REDIRECTS` in a row (a loop), or a `Location`
+ * that is not an http(s) URL. The server would answer the same again: the connection fails for good.
+ */
+export class ClientRedirectError extends RedirectError {
+  /** The status of the redirect that was not followed. */
+  readonly status: number
+
+  constructor (status: number, reason: string) {
+    super(reason)
+    this.status = status
+  }
+}
+
 /** A client option with a value it cannot work with: thrown when the option is given. */
 export const ClientInvalidOptionError = createError<[option: string, reason: string]>(
   'SSE_ERR_CLIENT_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
 
 /**
  * Whether trying again cannot help: a status or content type the server will answer again (but a 429
- * or 503 with `Retry-After`), or a request undici refuses to send. Network errors are worth a retry.
+ * or 503 with `Retry-After`), a redirect that cannot be followed, or a request undici refuses to send.
+ * Network errors are worth a retry.
  */
 export function isPermanent (error: unknown): boolean {
   if (error instanceof ClientStatusError) return error.retryAfter === undefined
-  return error instanceof ClientContentTypeError || (error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG' || error instanceof TypeError
+  return error instanceof ClientContentTypeError || error instanceof ClientRedirectError || (error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG' || error instanceof TypeError
 }

@@ -11,5 +11,6 @@ export type {
   Next, ConnectNext, StopNext, NoReply, ConnectRequest, DisconnectReason
 } from './sse-client.js'
 export type { StreamRequest, StreamResponse } from './resumable-stream.js'
-export { ClientStatusError, ClientContentTypeError, ClientEventTooLargeError, ClientInvalidOptionError } from './errors.js'
-export { DEFAULT_RETRY, MAX_BACKOFF } from './backoff.js'
+export { ClientStatusError, ClientContentTypeError, ClientEventTooLargeError, ClientRedirectError, ClientInvalidOptionError } from './errors.js'
+export { DEFAULT_RETRY, MIN_RETRY, MAX_BACKOFF, MAX_RETRY_AFTER } from './backoff.js'
+export { MAX_REDIRECTS } from './redirect.js'

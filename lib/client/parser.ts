@@ -7,8 +7,10 @@
 // TextDecoder, measured), and a stream fed a few bytes at a time costs one decode per line instead of
 // one per chunk.
 
-import { isAscii, transcode } from 'node:buffer'
+import { refuseUnknownKeys } from '../check-keys.js'
 import { ClientEventTooLargeError, ClientInvalidOptionError } from './errors.js'
+import { ByteQueue, CR, decode, LF, lastLineEnding } from './line-bytes.js'
+import { optionNames } from './option-names.js'
 
 /** One dispatched event. */
 export interface ParsedEvent {
@@ -71,14 +73,16 @@ export interface Parser {
   readonly lastEventId: string
 }
 
-const LF = 10
-const CR = 13
 const SPACE = 32
 const COLON = 58
 const BOM = 0xfeff
-const KEPT_BYTES = 1 << 20
+
+const PARSER_OPTIONS = optionNames<ParserOptions>({
+  onEvent: true, onRetry: true, onComment: true, lastEventId: true, maxEventSize: true
+})
 
 export function createParser (options: ParserOptions): Parser {
+  refuseUnknownKeys(options, PARSER_OPTIONS, 'ParserOptions')
   return new EventStreamParser(options)
 }
 
@@ -326,75 +330,4 @@ function isId (text: string, at: number): boolean {
 // Where a value starts after the colon at `colon`: one space there is not part of it.
 function valueStart (text: string, colon: number): number {
   return text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
-}
-
-// The index of the last CR or LF byte, or -1. A chunk usually ends with a line ending or just after
-// one: look there first, then let the native search scan what is left.
-function lastLineEnding (bytes: Buffer): number {
-  const near = Math.max(bytes.length - 64, 0)
-  for (let i = bytes.length - 1; i >= near; i--) {
-    const c = bytes[i]
-    if (c === LF || c === CR) return i
-  }
-  if (near === 0) return -1
-  return Math.max(bytes.lastIndexOf(LF, near - 1), bytes.lastIndexOf(CR, near - 1))
-}
-
-// ignoreBOM: the parser strips the one BOM at the start of the stream itself.
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
-
-// The fastest exact decoder for the piece, measured on Node 20: the one-shot TextDecoder (V8, with
-// simdutf) for small pieces and ASCII; for larger text with other characters, ICU's transcode to
-// UTF-16, up to twice as fast. On valid UTF-8 both give the same text. Transcode throws on invalid
-// bytes (or on a Node built without ICU): the TextDecoder then replaces them as the Encoding standard says.
-function decode (bytes: Buffer, start: number, end: number): string {
-  const piece = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
-  if (piece.length < 1024 || isAscii(piece)) return decoder.decode(piece)
-  try {
-    return transcode(piece, 'utf8', 'utf16le').toString('utf16le')
-  } catch {
-    return decoder.decode(piece)
-  }
-}
-
-// The bytes of a line that has not ended yet, copied (the caller may reuse its buffers) into one
-// buffer that grows by doubling, so a long line fed in small pieces is copied a bounded number of times.
-class ByteQueue {
-  length = 0
-  private buffer = Buffer.allocUnsafe(256)
-  // Doubling stops at the parser's limit: a line that stays within it never takes twice its memory.
-  private readonly maxCapacity: number
-
-  constructor (maxCapacity: number) {
-    this.maxCapacity = maxCapacity
-  }
-
-  push (bytes: Uint8Array, start: number, end: number): void {
-    const needed = this.length + end - start
-    if (needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(this.buffer.length * 2, this.maxCapacity)))
-      this.buffer.copy(grown, 0, 0, this.length)
-      this.buffer = grown
-    }
-    if (end - start > 64) {
-      this.buffer.set(bytes.subarray(start, end), this.length)
-    } else {
-      // A few bytes are copied faster one by one than through a view.
-      const buffer = this.buffer
-      for (let i = start, at = this.length; i < end; i++, at++) buffer[at] = bytes[i]
-    }
-    this.length = needed
-  }
-
-  take (): string {
-    const text = decode(this.buffer, 0, this.length)
-    this.clear()
-    return text
-  }
-
-  clear (): void {
-    this.length = 0
-    // Do not hold on to the memory of one huge line for the life of the stream.
-    if (this.buffer.length > KEPT_BYTES) this.buffer = Buffer.allocUnsafe(256)
-  }
 }

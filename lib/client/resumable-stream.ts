@@ -1,15 +1,21 @@
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { DEFAULT_RETRY, parseRetryAfter } from './backoff.js'
 import { ClientContentTypeError, ClientStatusError } from './errors.js'
 import { createParser, maxEventSizeOption, type ParsedEvent } from './parser.js'
+import { discard, requestFollowing } from './redirect.js'
 
 /** One request for an event stream. */
 export interface StreamRequest {
+  /** An http(s) URL. */
   url: string | URL
   /** Default GET. */
   method?: string
-  /** Sent as they are; they win over the client's own (`Accept`, `Cache-Control`, `Last-Event-ID`). */
+  /**
+   * Sent as they are; they win over the client's own (`Accept`, `Cache-Control`, `Last-Event-ID`).
+   * None of them, nor `Last-Event-ID`, follows a redirect to another origin.
+   */
   headers?: Record<string, string>
+  /** Sent with the request (dropped where a redirect turns it into a GET). Default: none. */
   body?: string | Uint8Array
 }
 
@@ -25,22 +31,14 @@ export interface OpenedStream {
   events: AsyncGenerator<ParsedEvent, void, undefined> | null
 }
 
-// Long enough for a slow server to open a stream, short enough not to hang on a dead one. There is
-// no body timeout: a quiet stream is a normal stream.
+// Long enough for a slow server to open a stream, short enough not to hang on a dead one.
 const HEADERS_TIMEOUT = 30_000
 
-// Redirects are followed, as EventSource and fetch do (fetch's limit); undici's request alone does not.
-const MAX_REDIRECTIONS = 20
-const redirecting = new WeakMap<Dispatcher, Dispatcher>()
+// What every request asks for, also after a cross-origin redirect.
+const OWN_HEADERS: Readonly<Record<string, string>> = { accept: 'text/event-stream', 'cache-control': 'no-cache' }
 
-function following (dispatcher: Dispatcher): Dispatcher {
-  let composed = redirecting.get(dispatcher)
-  if (composed === undefined) {
-    composed = dispatcher.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }))
-    redirecting.set(dispatcher, composed)
-  }
-  return composed
-}
+// The bytes a header value cannot hold (RFC 9110): the C0 controls but tab, and DEL.
+const NOT_IN_HEADER = /[\x00-\x08\x0a-\x1f\x7f]/
 
 export interface ResumableStreamOptions {
   /** The first `Last-Event-ID`. */
@@ -68,25 +66,21 @@ export class ResumableStream {
   }
 
   /**
-   * Sends the request; resolves once the response headers are in. Rejects with a ClientStatusError
+   * Sends the request, following redirects as fetch does (see requestFollowing); resolves once the
+   * headers of the last response are in. Rejects with a ClientRedirectError, a ClientStatusError
    * for a status other than 200 and 204 (with `retryAfter` for a 429 or 503 that gave a valid
    * `Retry-After`), a ClientContentTypeError, or the network error. Aborting `signal` ends the request
    * and the reading of its events at once. The events throw the error that cut the body, or a
    * ClientEventTooLargeError, after the events parsed before it; either way the request is ended.
    */
   async open (stream: StreamRequest, signal: AbortSignal, dispatcher?: Dispatcher): Promise<OpenedStream> {
-    const { statusCode: status, headers, body } = await request(stream.url, {
-      method: (stream.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: this.headers(stream.headers),
-      body: stream.body,
-      signal,
-      dispatcher: following(dispatcher ?? getGlobalDispatcher()),
-      headersTimeout: HEADERS_TIMEOUT,
-      bodyTimeout: 0
-    })
+    const { statusCode: status, headers, body } = await requestFollowing(
+      { url: new URL(stream.url), method: stream.method ?? 'GET', headers: this.headers(stream.headers), body: stream.body },
+      { crossOriginHeaders: OWN_HEADERS, signal, dispatcher, headersTimeout: HEADERS_TIMEOUT }
+    )
     const response = { status, headers }
     if (status === 200 && isEventStream(headers['content-type'])) return { response, events: this.read(body) }
-    body.destroy()
+    discard(body)
     if (status === 204) return { response, events: null }
     if (status !== 200) {
       const retryAfter = status === 429 || status === 503 ? parseRetryAfter(headers['retry-after']) : undefined
@@ -96,9 +90,11 @@ export class ResumableStream {
   }
 
   private headers (custom: Record<string, string> = {}): Record<string, string> {
-    const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache' }
-    // A header value is bytes: the id goes as UTF-8, as the standard says.
-    if (this.lastEventId !== '') headers['last-event-id'] = Buffer.from(this.lastEventId).toString('latin1')
+    const headers: Record<string, string> = { ...OWN_HEADERS }
+    // A header value is bytes: the id goes as UTF-8, as the standard says. An id that no header can
+    // carry (undici would refuse the request) is as good as unknown: the server starts afresh.
+    const id = Buffer.from(this.lastEventId).toString('latin1')
+    if (id !== '' && !NOT_IN_HEADER.test(id)) headers['last-event-id'] = id
     for (const name of Object.keys(custom)) headers[name.toLowerCase()] = custom[name]
     return headers
   }

@@ -1,6 +1,8 @@
 import { createActor, type Actor } from 'xstate'
 import type { Dispatcher } from 'undici'
+import { refuseUnknownKeys } from '../check-keys.js'
 import { clientMachine } from './client-machine.js'
+import { optionNames } from './option-names.js'
 import { maxEventSizeOption, type ParsedEvent } from './parser.js'
 import type { StreamRequest, StreamResponse } from './resumable-stream.js'
 
@@ -9,7 +11,8 @@ export interface ConnectRequest extends StreamRequest {
   /**
    * Wait this long (ms) before connecting, instead of the client's own delay: none after `init`,
    * `handleConnect` and `handleInfo`; the server's `retry` after a disconnect; backoff with jitter (or
-   * the server's `Retry-After`) after a failure.
+   * the server's `Retry-After`) after a failure. Taken as given, without the MIN_RETRY floor of the
+   * client's own delays: the handler knows why it waits.
    */
   delay?: number
 }
@@ -34,7 +37,8 @@ export type DisconnectReason = 'end' | Error
  * The behaviour of a client (Elixir's `ServerSentEvent.Client`). Callbacks run one at a time, in
  * order, and are synchronous: to wait for something (a fresh token), start it, return nothing, and
  * `client.send()` its result to `handleInfo`. A callback that throws stops the client: `closed`
- * rejects with the error.
+ * rejects with the error. So does one whose result, or its `connect` request, has a key it does not
+ * know (an SSE_ERR_INVALID_OPTION): a misspelt `lastEventID` is never ignored.
  */
 export interface SseClientHandler<State, Msg = never> {
   /** When the client starts: usually `{ connect: { url } }`. */
@@ -43,9 +47,10 @@ export interface SseClientHandler<State, Msg = never> {
   handleConnect? (response: StreamResponse, state: State): Next<State>
   /**
    * An attempt did not open: a network error, a ClientStatusError (with `status`, and `retryAfter`
-   * for a 429 or 503 that sent `Retry-After`) or a ClientContentTypeError. Default: connect again to
-   * the same request with backoff, but throw (stop the client with the error) when trying again cannot
-   * help (a status other than 429/503 with `Retry-After`, a wrong content type, an invalid request).
+   * for a 429 or 503 that sent `Retry-After`), a ClientContentTypeError or a ClientRedirectError.
+   * Default: connect again to the same request with backoff, but throw (stop the client with the
+   * error) when trying again cannot help (a status other than 429/503 with `Retry-After`, a wrong
+   * content type, a redirect that cannot be followed, an invalid request).
    */
   handleConnectFailure? (reason: Error, state: State): Next<State>
   /**
@@ -62,7 +67,7 @@ export interface SseClientHandler<State, Msg = never> {
 }
 
 export interface SseClientOptions {
-  /** The reconnection delay in ms until the server sends `retry:`. Default 3000. */
+  /** The reconnection delay in ms until the server sends `retry:`, never below MIN_RETRY. Default 3000. */
   retry?: number
   /** Resume after this event: the first `Last-Event-ID`. */
   lastEventId?: string
@@ -71,6 +76,10 @@ export interface SseClientOptions {
   /** The most a line or an event's data may take, in bytes (see ParserOptions). Default 16 MiB. */
   maxEventSize?: number
 }
+
+const CLIENT_OPTIONS = optionNames<SseClientOptions>({
+  retry: true, lastEventId: true, dispatcher: true, maxEventSize: true
+})
 
 /** How a client stopped: the reason (`'no-content'` for a 204, or what `stop` was given) and its last state. */
 export interface SseClientStopped<State> {
@@ -85,12 +94,17 @@ export type SseClientStatus = 'idle' | 'connecting' | 'open' | 'waiting' | 'stop
  * waiting, stopped) is an xstate machine.
  */
 export class SseClient<State, Msg = never> {
-  /** Settles once the client has stopped; rejects with the error of a callback that threw. */
+  /**
+   * Settles once the client has stopped; rejects with the error of a callback that threw (the default
+   * ones throw an error trying again cannot help with). Never an unhandled rejection.
+   */
   readonly closed: Promise<SseClientStopped<State>>
   readonly #actor: Actor<typeof clientMachine>
 
   private constructor (handler: SseClientHandler<State, Msg>, state: State, options: SseClientOptions) {
-    maxEventSizeOption(options.maxEventSize) // a wrong value throws from start(), not from the machine
+    // A wrong option throws from start(), not from the machine.
+    refuseUnknownKeys(options, CLIENT_OPTIONS, 'SseClientOptions')
+    maxEventSizeOption(options.maxEventSize)
     // Even an actor that errors leaves the request it invoked running (xstate does not stop the
     // children of an actor that errors): this signal ends it whatever way the client stops.
     const stopped = new AbortController()
@@ -111,6 +125,8 @@ export class SseClient<State, Msg = never> {
         }
       })
     })
+    // Whoever awaits `closed` still gets the rejection; an app that does not (yet) must not crash.
+    this.closed.catch(() => {})
   }
 
   /** Starts a client: calls `handler.init(state)` at once. */

@@ -84,3 +84,29 @@ t.test('a connection reset after the head is a drop, resumed with Last-Event-ID'
   t.notMatch(heads[0], 'last-event-id')
   t.match(heads[1], 'last-event-id: 5\r\n')
 })
+
+t.test('item 10: an id no header can carry is treated as unknown: the reconnection goes without Last-Event-ID', async (t) => {
+  // A C0 control (not tab) and DEL cannot travel in a header; NUL makes the parser ignore the id.
+  for (const id of ['a\u0001b', 'x\u001fy', '\u007f', 'caf\u00e9\u0007']) {
+    const heads: string[] = []
+    const server = await tcpServer(t, (socket, index, requestHead) => {
+      heads.push(requestHead.toLowerCase())
+      if (index === 0) void writeApart(socket, [head, chunk(`retry: 5\nid: ${id}\ndata: a\n\n`), '0\r\n\r\n']).then(() => socket.end())
+      else socket.end(noContent)
+    })
+    t.strictSame(await collect(server.url), [{ type: 'message', data: 'a', lastEventId: id }], JSON.stringify(id))
+    t.equal(heads.length, 2, 'the client did not stop for good')
+    t.notMatch(heads[1], 'last-event-id')
+  }
+})
+
+t.test('item 10: an id with a tab is sent back as it is', async (t) => {
+  const heads: string[] = []
+  const server = await tcpServer(t, (socket, index, requestHead) => {
+    heads.push(requestHead)
+    if (index === 0) void writeApart(socket, [head, chunk('retry: 5\nid: a\tb\ndata: a\n\n'), '0\r\n\r\n']).then(() => socket.end())
+    else socket.end(noContent)
+  })
+  await collect(server.url)
+  t.match(heads[1], /\r\nlast-event-id: a\tb\r\n/i)
+})
