@@ -40,3 +40,7 @@ export const BrokerUnavailableError = createError<[reason: string]>(
 
 export const InvalidTopicError = createError<[reason: string]>(
   'SSE_ERR_INVALID_TOPIC', 'Invalid topic: %s', 500, TypeError)
+
+// A RangeError: the value is well formed, it is past a limit (`maxTopicsPerStream`).
+export const TooManyTopicsError = createError<[topic: string, limit: number]>(
+  'SSE_ERR_TOO_MANY_TOPICS', 'Cannot subscribe to topic "%s": a stream may subscribe to at most %d topics (maxTopicsPerStream), so that its cursor fits in a Last-Event-ID', 500, RangeError)

@@ -1,15 +1,28 @@
+import { validateTopic } from './broker/validate.js'
 import type { EventPayload } from './broker/types.js'
-import { IdReservedError, PublishFailedError } from './errors.js'
+import { refuseUnknownKeys } from './check-keys.js'
+import { IdReservedError, InvalidFieldError, PublishFailedError } from './errors.js'
 import { encodeEntry } from './protocol/cursor.js'
-import { Event } from './protocol/event.js'
+import { checkFieldValue, Event } from './protocol/event.js'
 import type { Runtime } from './runtime.js'
 import type { SseDecorator, SseStats } from './types.js'
 
-/** An Event or plain data, as a broker carries it: serialized once, here. */
+/**
+ * An Event or plain data, as a broker carries it: every field checked and the data serialized once,
+ * here, before anything is stored. A topic event carries a name and data only: an Event with an `id`
+ * (the plugin owns it), a `retry` or a `comment` is refused rather than silently cut down.
+ */
 function toPayload (value: unknown, eventName: string | undefined): EventPayload {
-  const event = value instanceof Event ? value : new Event({ data: value, event: eventName })
-  if (event.id !== undefined) throw new IdReservedError()
-  return { event: event.event ?? eventName, data: event.data ?? '' }
+  if (eventName !== undefined) checkFieldValue('event', eventName)
+  if (!(value instanceof Event)) return { event: eventName, data: new Event({ data: value }).data as string }
+  if (value.id !== undefined) throw new IdReservedError()
+  if (value.retry !== undefined) throw new InvalidFieldError('retry', 'a topic event cannot carry a retry')
+  if (value.data === undefined) throw new InvalidFieldError('data', 'a topic event needs data (a comment cannot be published)')
+  if (value.comment !== undefined) throw new InvalidFieldError('comment', 'a topic event cannot carry a comment')
+  if (eventName !== undefined && value.event !== undefined && value.event !== eventName) {
+    throw new InvalidFieldError('event', 'named twice, by the Event and by options.event')
+  }
+  return { event: value.event ?? eventName, data: value.data }
 }
 
 function hasSseCode (error: unknown): boolean {
@@ -20,6 +33,8 @@ function hasSseCode (error: unknown): boolean {
 export function createSseDecorator (runtime: Runtime): SseDecorator {
   return {
     async publish (topic, data, options) {
+      validateTopic(topic)
+      refuseUnknownKeys(options, ['event'], 'publish')
       const payload = toPayload(data, options?.event)
       try {
         const position = await runtime.broker.publish(topic, payload)
@@ -33,6 +48,7 @@ export function createSseDecorator (runtime: Runtime): SseDecorator {
       return runtime.byId.get(connectionId)?.notify(msg) ?? false
     },
     async closeTopic (topic, final) {
+      validateTopic(topic)
       await runtime.broker.closeTopic(topic, final === undefined ? undefined : toPayload(final, undefined))
     },
     get connections () {

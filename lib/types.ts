@@ -50,39 +50,71 @@ export interface ChunkedHandler<State = any, Msg = any, Request extends AnyReque
   handle?(msg: Msg, token: Token<State, Msg, Request>): Awaitable<HandleResult>
   terminate?(reason: CloseReason, token: Token<State, Msg, Request>): Awaitable<void | Chunk | Chunk[]>
   handleError?(error: Error, msg: Msg | undefined, token: Token<State, Msg, Request>): void
+  /** Messages sent with `app.sse.notify` (Lasse's `handle_notify`); without it they go to `handle`. */
+  handleNotify?(msg: any, token: Token<State, Msg, Request>): Awaitable<HandleResult>
 }
 
 /** An async generator function of the token: each yielded value is a chunk. */
 export type GeneratorHandler<State = any, Request extends AnyRequest = FastifyRequest> =
   (token: Token<State, never, Request>) => AsyncGenerator<Chunk, void | Chunk | Chunk[] | undefined, unknown>
 
+/**
+ * A function of the token returning any AsyncIterable of chunks (an async generator, a Node
+ * `Readable`, a web `ReadableStream`): the next value is read only while the socket has room.
+ */
+export type SourceHandler<State = any, Request extends AnyRequest = FastifyRequest> =
+  (token: Token<State, never, Request>) => AsyncIterable<Chunk> | AsyncGenerator<Chunk, void | Chunk | Chunk[] | undefined, unknown>
+
 export type StreamHandler<State = any, Msg = any, Request extends AnyRequest = FastifyRequest> =
-  ChunkedHandler<State, Msg, Request> | GeneratorHandler<State, Request>
+  ChunkedHandler<State, Msg, Request> | SourceHandler<State, Request>
 
 export interface MailboxOptions {
-  /** Messages waiting in a stream's mailbox before the overflow policy applies. */
+  /** Messages waiting in a stream's mailbox before the overflow policy applies; a positive number or Infinity. Default 1000. */
   limit?: number
-  /** 'disconnect' ends the stream ('overflow'); 'drop-oldest' drops the handler's own oldest message. */
+  /** 'disconnect' ends the stream ('overflow'); 'drop-oldest' drops the handler's own oldest message (never a topic event). Default 'disconnect'. */
   overflow?: 'disconnect' | 'drop-oldest'
 }
 
-/** What a route may override through `chunk: { ... }`. */
+/** What a route may override through `chunk: { ... }`. Unknown keys are `SSE_ERR_INVALID_OPTION`. */
 export interface ChunkOptions {
+  /** The wire format: 'sse' (text/event-stream), 'ndjson' or 'raw'. Default 'sse'. */
   format?: Format
+  /**
+   * Ms of silence before a ':' comment is written; false: off. Default 15 000 on SSE. Heartbeats are SSE
+   * comments: ndjson and raw streams have none, and a number given for one is `SSE_ERR_INVALID_OPTION`.
+   */
   heartbeat?: number | false
+  /** If set, `retry: N` (ms, a non-negative integer) is written when an SSE stream opens. Default unset. */
   retry?: number
+  /** The stream's mailbox: its size limit and overflow policy. */
   mailbox?: MailboxOptions
+  /** Bytes queued on the socket before the writer stops taking from the mailbox. Default 1 MiB (1 << 20). */
   highWaterMark?: number
+  /** Ms a socket may stay full before the stream is treated as a dead consumer (overflow). Default 30 000. */
   drainTimeout?: number
+  /**
+   * Topics one stream may subscribe to; past it subscribe rejects with SSE_ERR_TOO_MANY_TOPICS, so the
+   * stream's cursor always fits what the server accepts back (4 KB). A positive integer. Default 64.
+   */
+  maxTopicsPerStream?: number
 }
 
+/**
+ * The plugin's options: route defaults (every `ChunkOptions` but `format`) and the instance's own. Besides
+ * these, only the register options Fastify passes along (`prefix`, `logLevel`, `logSerializers`) are accepted.
+ */
 export interface SsePluginOptions extends Omit<ChunkOptions, 'format'> {
+  /** Where topics live. Default `memoryBroker()` (this process only). */
   broker?: Broker
+  /** Streams open at once on this instance; beyond it a new SSE stream gets a jittered `retry:` and ends. Default Infinity. */
   maxConnections?: number
+  /** Ms `fastify.close()` lets handlers say goodbye before their sockets are cut. Default 5 000. */
   shutdownTimeout?: number
 }
 
+/** The options of `reply.chunk(handler, options)`: a route's overrides and the handler's first state. */
 export interface ReplyChunkOptions<State = any> extends ChunkOptions {
+  /** The initial `token.state`. Default undefined. */
   state?: State
 }
 

@@ -39,9 +39,6 @@ t.test('no input can forge a second event', async (t) => {
   t.throws(() => new Event(null as never), { code: 'SSE_ERR_INVALID_FIELD' })
   t.throws(() => new Event({ data: undefined, comment: 5 as never }), { code: 'SSE_ERR_INVALID_FIELD' })
   t.throws(() => new Event({ data: () => {} }), { code: 'SSE_ERR_INVALID_FIELD', message: /cannot be serialized/ })
-  const cyclic: Record<string, unknown> = {}
-  cyclic.self = cyclic
-  t.throws(() => new Event({ data: cyclic }), TypeError)
 })
 
 t.test('the text is computed once; another id gives another text', async (t) => {
@@ -68,4 +65,39 @@ t.test('an invalid chunk names the mistake', async (t) => {
   t.match(describeInvalidChunk(42), { message: /a number/ })
   t.match(describeInvalidChunk({}), { message: /an object \(Object\)/ })
   t.match(describeInvalidChunk(Object.create(null)), { message: /no prototype/ })
+})
+
+/** Every C0 control character (U+0000 to U+001F) and DEL. */
+const CONTROLS = [...Array.from({ length: 32 }, (_, code) => code), 0x7f].map((code) => String.fromCharCode(code))
+
+t.test('item 10: event and id refuse every C0 control character and DEL, naming the field', async (t) => {
+  for (const field of ['event', 'id'] as const) {
+    for (const control of CONTROLS) {
+      const label = `${field} with U+${control.charCodeAt(0).toString(16).padStart(4, '0')}`
+      let caught: unknown
+      try { new Event({ data: 'x', [field]: `a${control}b` }) } catch (error) { caught = error }
+      t.match(caught, { code: 'SSE_ERR_INVALID_FIELD', message: new RegExp(`"${field}".*control character`) }, label)
+      t.ok(caught instanceof TypeError, `${label}: a TypeError`)
+    }
+  }
+  t.equal(new Event({ data: 'x', event: 'ü é ✓', id: '~!@#$%^&*() 7' }).toString(), 'event: ü é ✓\ndata: x\nid: ~!@#$%^&*() 7\n\n', 'printable text is kept')
+})
+
+t.test('item 10: a comment may hold any character; its line breaks become comment lines, so it forges nothing', async (t) => {
+  t.equal(Event.comment('tab\there\0nul\u007f').toString(), ':tab\there\0nul\u007f\n\n')
+  t.equal(Event.comment('a\n\ndata: forged\r\nid: 1').toString(), ':a\n:\n:data: forged\n:id: 1\n\n')
+})
+
+t.test('item 18: an EventInit with an unknown key throws SSE_ERR_INVALID_FIELD, naming the key', async (t) => {
+  t.throws(() => new Event({ data: 'x', evnet: 'typo' } as never), { code: 'SSE_ERR_INVALID_FIELD', message: /"evnet"/ })
+  t.throws(() => new Event({ data: 'x', ID: '1' } as never), { code: 'SSE_ERR_INVALID_FIELD', message: /"ID"/ })
+  t.throws(() => new Event({ data: 'x', evnet: undefined } as never), { code: 'SSE_ERR_INVALID_FIELD' }, 'even when undefined: a typo all the same')
+})
+
+t.test('data that JSON cannot serialize is SSE_ERR_INVALID_FIELD, not a bare TypeError', async (t) => {
+  const cyclic: Record<string, unknown> = {}
+  cyclic.self = cyclic
+  for (const data of [10n, { n: 1n }, cyclic, { toJSON () { throw new Error('no') } }, Symbol('s')]) {
+    t.throws(() => new Event({ data }), { code: 'SSE_ERR_INVALID_FIELD', message: /"data"/ })
+  }
 })

@@ -1,7 +1,10 @@
 import http from 'node:http'
 import t from 'tap'
 import { request } from 'undici'
-import { type ChunkedHandler, Event, stop } from '../lib/index.js'
+import Fastify from 'fastify'
+import { checkHandler } from '../lib/check-handler.js'
+import { type ChunkedHandler, Event, ssePlugin, stop, topics, TooManyTopicsError } from '../lib/index.js'
+import { resolvePluginOptions, resolveStreamOptions } from '../lib/options.js'
 import { startApp } from './helpers/app.js'
 import { eventually, openStream } from './helpers/stream.js'
 
@@ -67,7 +70,7 @@ t.test('a reply already sent cannot be streamed', async (t) => {
   const { url } = await startApp(t, {}, (app) => {
     app.get('/sent', async (request, reply) => {
       reply.send('done')
-      await reply.chunk({}).catch((error: { code: string }) => { code = error.code })
+      await reply.chunk({ init () {} }).catch((error: { code: string }) => { code = error.code })
       return reply
     })
   })
@@ -77,8 +80,7 @@ t.test('a reply already sent cannot be streamed', async (t) => {
 })
 
 t.test('invalid handlers and options are refused with a code', async (t) => {
-  const { default: Fastify } = await import('fastify')
-  const { ssePlugin, chunked } = await import('../lib/index.js')
+  const { chunked } = await import('../lib/index.js')
   t.throws(() => chunked(42 as never), { code: 'SSE_ERR_INVALID_HANDLER' })
   t.throws(() => chunked({ handle: 'no' } as never), { code: 'SSE_ERR_INVALID_HANDLER' })
   t.throws(() => chunked(null as never), { code: 'SSE_ERR_INVALID_HANDLER' })
@@ -88,10 +90,114 @@ t.test('invalid handlers and options are refused with a code', async (t) => {
   }
   const app = Fastify()
   await app.register(ssePlugin)
-  t.throws(() => app.get('/x', { chunk: { format: 'xml' as never }, handler: {} }), { code: 'SSE_ERR_INVALID_OPTION' })
+  t.throws(() => app.get('/x', { chunk: { format: 'xml' as never }, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION' })
   const bare = Fastify()
-  bare.get('/x', chunked({}))
+  bare.get('/x', chunked({ init () {} }))
   const response = await bare.inject('/x')
   t.equal(response.statusCode, 500)
   t.equal(response.json().code, 'SSE_ERR_INVALID_HANDLER')
+})
+
+t.test('item 1: a forged event name given to publish or closeTopic rejects, stores nothing and reaches no one', async (t) => {
+  const { app, url } = await startApp(t, {}, (app) => {
+    app.get('/t', { chunk: true, handler: topics(() => ['t']) })
+  })
+  const stream = await openStream(`${url}/t`)
+  let forged: Promise<string> | undefined
+  t.doesNotThrow(() => { forged = app.sse.publish('t', new Event({ data: 'x' }), { event: 'a\n\ndata: forged' }) }, 'publish is async: no synchronous throw')
+  await t.rejects(forged!, { code: 'SSE_ERR_INVALID_FIELD', message: /"event"/ })
+  await t.rejects(app.sse.publish('t', 'x', { event: 'a\tb' }), { code: 'SSE_ERR_INVALID_FIELD' })
+  await t.rejects(app.sse.closeTopic('t', new Event({ data: 'bye', id: '1' })), { code: 'SSE_ERR_ID_RESERVED' })
+  await t.rejects(app.sse.closeTopic('t', 10n), { code: 'SSE_ERR_INVALID_FIELD' })
+  await t.rejects(app.sse.closeTopic('t', Event.comment('bye')), { code: 'SSE_ERR_INVALID_FIELD' })
+  const position = await app.sse.publish('t', 'ok')
+  t.match(position, /\.1$/, 'nothing was stored before it: the first good event is offset 1')
+  t.same((await stream.waitFor(1)).map((e) => [e.event, e.data]), [[undefined, 'ok']], 'the topic is still open and got only the good event')
+  t.notMatch(stream.text(), /forged/)
+  stream.close()
+  const resumed = await openStream(`${url}/t`, { headers: { 'last-event-id': position.replace(/\.1$/, '.0') } })
+  t.equal(resumed.status, 200, 'a resume from before does not 500')
+  t.same((await resumed.waitFor(1)).map((e) => e.data), ['ok'])
+  resumed.close()
+})
+
+t.test('item 17: checkHandler refuses shapes that would open a silent stream', async (t) => {
+  class Typo { hanlde () {} }
+  class Base { init () {} }
+  class Derived extends Base { helper () {} }
+  const refused: Array<[string, unknown, RegExp]> = [
+    ['{}', {}, /at least one of init, handle/],
+    ['{ hanlde() {} }', { hanlde () {} }, /"hanlde"/],
+    ['{ init: 5 }', { init: 5 }, /init must be a function/],
+    ['a class with a typo method', new Typo(), /"hanlde"/],
+    ['an inherited unknown method', new Derived(), /"helper"/],
+    ['an own function field under an unknown name', Object.assign(new Base(), { hanlde: () => {} }), /"hanlde"/],
+    ['a class instead of an instance', Typo, /is a class/],
+    ['null', null, /got null/],
+    ['a string', 'handler', /got string/],
+    ['a number', 42, /got number/]
+  ]
+  for (const [name, handler, message] of refused) {
+    t.throws(() => checkHandler(handler), { code: 'SSE_ERR_INVALID_HANDLER', message }, name)
+  }
+})
+
+t.test('item 17: checkHandler accepts functions, plain objects and class instances with data fields', async (t) => {
+  class Feed {
+    db = { query: 'not a function' }
+    handle () {}
+  }
+  class WithArrows { init = () => {}; handleNotify = () => {} }
+  for (const handler of [new Feed(), new WithArrows(), { init () {} }, { handle () {}, terminate () {}, handleError () {}, handleNotify () {} },
+    Object.assign(Object.create(null), { init () {} }), async function * gen () {}, () => ({ async * [Symbol.asyncIterator] () {} })]) {
+    t.doesNotThrow(() => checkHandler(handler))
+  }
+})
+
+t.test('item 18: every option object refuses unknown keys with SSE_ERR_INVALID_OPTION', async (t) => {
+  for (const [options, key] of [[{ hearbeat: 1000 }, /hearbeat/], [{ mailbox: { size: 1 } }, /mailbox\.size/], [{ format: 'raw' }, /format/]] as const) {
+    await t.rejects(async () => { await Fastify().register(ssePlugin, options as never) }, { code: 'SSE_ERR_INVALID_OPTION', message: key }, JSON.stringify(options))
+  }
+  const fastifyOwn = Fastify()
+  await fastifyOwn.register(ssePlugin, { prefix: '/sse', logLevel: 'warn', logSerializers: {} })
+  t.pass('the register options Fastify passes along are accepted')
+  const { url } = await startApp(t, {}, (app) => {
+    t.throws(() => app.get('/a', { chunk: { evnet: 1 } as never, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION', message: /chunk\.evnet/ })
+    t.throws(() => app.get('/b', { chunk: { mailbox: { limt: 5 } } as never, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION', message: /mailbox\.limt/ })
+    t.throws(() => app.get('/c', { chunk: null as never, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION' })
+    app.get('/typo', (request, reply) => reply.chunk({ init () {} }, { stat: 1 } as never))
+    app.get('/state', (request, reply) => reply.chunk({ init: (token) => stop(new Event({ data: token.state })) }, { state: { n: 1 } }))
+  })
+  const typo = await request(`${url}/typo`)
+  t.equal(typo.statusCode, 500)
+  t.match(await typo.body.json(), { code: 'SSE_ERR_INVALID_OPTION', message: /stat/ })
+  const state = await openStream(`${url}/state`)
+  await state.ended
+  t.same(state.events.map((e) => e.data), ['{"n":1}'], 'reply.chunk takes state besides the chunk options')
+})
+
+t.test('item 18: maxTopicsPerStream is a positive integer, 64 by default, at plugin and route level', async (t) => {
+  t.equal(resolveStreamOptions({}).maxTopicsPerStream, 64)
+  t.equal(resolvePluginOptions({ maxTopicsPerStream: 8 }).defaults.maxTopicsPerStream, 8)
+  t.equal(resolveStreamOptions({ maxTopicsPerStream: 8 }, { maxTopicsPerStream: 3 }).maxTopicsPerStream, 3)
+  for (const bad of [0, -1, 1.5, Number.NaN, Infinity, '64']) {
+    t.throws(() => resolvePluginOptions({ maxTopicsPerStream: bad as never }), { code: 'SSE_ERR_INVALID_OPTION', message: /maxTopicsPerStream/ }, `plugin ${String(bad)}`)
+    t.throws(() => resolveStreamOptions({}, { maxTopicsPerStream: bad as never }), { code: 'SSE_ERR_INVALID_OPTION', message: /maxTopicsPerStream/ }, `route ${String(bad)}`)
+  }
+  const error = new TooManyTopicsError('t65', 64)
+  t.match(error, { code: 'SSE_ERR_TOO_MANY_TOPICS', statusCode: 500, message: /"t65".*64/ })
+  t.ok(error instanceof RangeError)
+})
+
+t.test('item 15: heartbeats are SSE only: off on ndjson and raw whatever the plugin says, refused when a route asks', async (t) => {
+  for (const format of ['ndjson', 'raw'] as const) {
+    t.equal(resolveStreamOptions({ heartbeat: 1000 }, { format }).heartbeat, false, `${format}: the plugin default does not apply`)
+    t.equal(resolveStreamOptions({}, { format, heartbeat: false }).heartbeat, false)
+    t.throws(() => resolveStreamOptions({}, { format, heartbeat: 5000 }), { code: 'SSE_ERR_INVALID_OPTION', message: /SSE comments/ })
+  }
+  t.equal(resolveStreamOptions({ heartbeat: 1000 }, {}).heartbeat, 1000)
+  t.equal(resolveStreamOptions({}, {}).heartbeat, 15_000)
+  await startApp(t, {}, (app) => {
+    t.throws(() => app.get('/raw', { chunk: { format: 'raw', heartbeat: 5000 }, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION' })
+  })
 })

@@ -3,17 +3,28 @@ import type { TopicHub } from '../topics/hub.js'
 import type { SseStats } from '../types.js'
 import type { HeartbeatScheduler } from './heartbeat.js'
 
-/** A route's stream options, merged with the plugin's once when the route is declared. */
+/** A route's stream options, merged with the plugin's and checked once, when the route is declared. */
 export interface StreamOptions {
+  /** The wire format. */
   format: Format
+  /** Turns an Event into the format's text. */
   encode: EventEncoder
+  /** The format's Content-Type. */
   contentType: string
+  /** Ms of silence before a heartbeat comment; always false on ndjson and raw. */
   heartbeat: number | false
+  /** Ms written as `retry:` when an SSE stream opens; undefined: none. */
   retry: number | undefined
+  /** Messages the mailbox holds before `overflow` applies. */
   mailboxLimit: number
+  /** What a full mailbox does. */
   overflow: 'disconnect' | 'drop-oldest'
+  /** Bytes queued on the socket before the writer stops taking messages. */
   highWaterMark: number
+  /** Ms a full socket is given before the stream is a dead consumer. */
   drainTimeout: number
+  /** Topics the stream may subscribe to; past it `subscribe` rejects with SSE_ERR_TOO_MANY_TOPICS. */
+  maxTopicsPerStream: number
 }
 
 /** What every stream of one plugin instance shares. */
