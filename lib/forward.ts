@@ -1,14 +1,17 @@
-import type { FastifyRequest } from 'fastify'
-import type { StreamActor } from './actor/stream-actor.js'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import { PULL } from './actor/notices.js'
 import { ResumableStream } from './client/resumable-stream.js'
 import { maxEventSizeOption, type ParsedEvent } from './client/parser.js'
 import { UpstreamError } from './errors.js'
-import { Event } from './protocol/event.js'
-import { noContent } from './results.js'
-import type { AnyRequest, ChunkedHandler, Token } from './types.js'
+import { Event, isFieldValue } from './protocol/event.js'
+import { endStream, noContent } from './results.js'
+import type { AnyRequest, ChunkedHandler } from './types.js'
 
 export interface ForwardOptions<Request extends AnyRequest = FastifyRequest> {
-  /** Headers for the upstream request (credentials, say), or a function of the downstream request. */
+  /**
+   * Headers for the upstream request (credentials, say), or a function of the downstream request that
+   * returns them. Default: none (the client's own `Accept`, `Cache-Control` and `Last-Event-ID` only).
+   */
   headers?: Record<string, string> | ((request: Request) => Record<string, string>)
   /**
    * The most a line or an event's data from the upstream may take, in bytes. Past it the upstream
@@ -19,11 +22,9 @@ export interface ForwardOptions<Request extends AnyRequest = FastifyRequest> {
 
 type Target<Request> = (request: Request) => string | URL | Promise<string | URL>
 
-/** The upstream ended or failed: the stream ends with a `retry:`, so the client comes back. */
-const UPSTREAM_CLOSED = Symbol('fastify-sse-actors.upstream-closed')
-
 interface ForwardState {
   upstream: ResumableStream
+  events: AsyncGenerator<ParsedEvent, void, undefined>
   /** The last id written downstream: an id is passed on only when the upstream changes it. */
   lastId: string
 }
@@ -31,47 +32,89 @@ interface ForwardState {
 /**
  * A handler that relays an upstream event stream (seeds/004's stream-wrapper): `init` opens the
  * upstream with the downstream `Last-Event-ID` and waits for its status (204 becomes `noContent()`,
- * another failure an `SSE_ERR_UPSTREAM` through Fastify); upstream events and ids come down as they
- * are; the upstream request is aborted the moment the downstream client goes away (`token.signal`).
- * An upstream that fails once open (a network error, an event larger than `maxEventSize`) is logged
- * with its error code, and the stream ends with a `retry:` ('upstream-closed').
+ * another status or a network failure an `SSE_ERR_UPSTREAM` 502 through Fastify that names only the
+ * status or 'unreachable'; the detail is logged); upstream events and ids come down as they are.
+ *
+ * The upstream is pulled, one event at a time: `init` sends the actor one PULL, and handling a PULL
+ * awaits the next upstream event, returns it and sends the next PULL. The actor takes a message only
+ * while the socket is below `highWaterMark`, so a client that does not read stops the pulls, undici
+ * stops reading the upstream socket, and TCP backpressure reaches the upstream server.
+ *
+ * The upstream request is aborted the moment the stream ends (`token.signal`). An upstream that ends
+ * or fails once open (a network error, an event larger than `maxEventSize`) ends the stream with a
+ * `retry:` ('upstream-closed'); a failure is logged with its error code.
  */
-export function forward<Request extends AnyRequest = FastifyRequest> (target: Target<Request>, options: ForwardOptions<Request> = {}): ChunkedHandler<ForwardState, ParsedEvent | typeof UPSTREAM_CLOSED, Request> {
+export function forward<Request extends AnyRequest = FastifyRequest> (target: Target<Request>, options: ForwardOptions<Request> = {}): ChunkedHandler<ForwardState, unknown, Request> {
   const maxEventSize = maxEventSizeOption(options.maxEventSize) // checked when the route is declared
   return {
     async init (token) {
       const url = await target(token.request)
       const headers = typeof options.headers === 'function' ? options.headers(token.request) : options.headers
       const upstream = new ResumableStream({ lastEventId: token.lastEventId, maxEventSize })
-      token.state = { upstream, lastId: upstream.lastEventId }
       let opened
       try {
         opened = await upstream.open({ url, headers }, token.signal)
       } catch (error) {
-        throw new UpstreamError((error as { status?: number }).status ?? (error as Error).message, { cause: error })
+        // The stream ended while the upstream opened (the client left, a shutdown): nothing failed,
+        // and the actor answers for the ended stream itself (a shutdown's `retry:`).
+        if (token.signal.aborted) return undefined
+        throw refusal(error, token.log)
       }
       if (opened.events === null) return noContent()
-      void pump(opened.events, token)
+      token.state = { upstream, events: opened.events, lastId: upstream.lastEventId }
+      token.send(PULL)
       return undefined
     },
-    handle (msg, token) {
-      if (msg === UPSTREAM_CLOSED) {
-        ;(token as unknown as StreamActor).endWith('upstream-closed', `retry: ${token.state.upstream.retry}\n\n`)
-        return undefined
+    async handle (msg, token) {
+      if (msg !== PULL) return undefined // `app.sse.notify` reaches `handle` too: only a PULL reads
+      const state = token.state
+      let next: IteratorResult<ParsedEvent, void>
+      try {
+        next = await state.events.next()
+      } catch (error) {
+        // An abort is the stream ending already, not worth a log line.
+        if (!token.signal.aborted) token.log.warn({ err: error, code: codeOf(error) }, 'the upstream event stream failed')
+        next = { done: true, value: undefined }
       }
-      const id = msg.lastEventId === token.state.lastId ? undefined : msg.lastEventId
-      token.state.lastId = msg.lastEventId
-      return new Event({ event: msg.type === 'message' ? undefined : msg.type, data: msg.data, id })
+      if (next.done === true) return endStream('upstream-closed', `retry: ${state.upstream.retry}\n\n`)
+      token.send(PULL)
+      return toEvent(next.value, state, token.log)
     }
   }
 }
 
-async function pump (events: AsyncGenerator<ParsedEvent, void, undefined>, token: Token<ForwardState, ParsedEvent | typeof UPSTREAM_CLOSED>): Promise<void> {
-  try {
-    for await (const event of events) token.send(event)
-  } catch (error) {
-    // The stream ends either way; an abort is the stream ending already, not worth a log line.
-    if (!token.signal.aborted) token.log.warn({ err: error, code: (error as { code?: unknown }).code }, 'the upstream event stream failed')
+/**
+ * The upstream event as written downstream. The wire allows a tab (and other controls) in an id or
+ * a type that no Event may carry (its id could not travel back in a header): such an id is not
+ * passed on, such an event is skipped, and both are logged.
+ */
+function toEvent (parsed: ParsedEvent, state: ForwardState, log: FastifyBaseLogger): Event | undefined {
+  const type = parsed.type === 'message' ? undefined : parsed.type
+  if (type !== undefined && !isFieldValue(type)) {
+    log.warn({ type }, 'an upstream event whose type holds a control character was skipped')
+    return undefined
   }
-  token.send(UPSTREAM_CLOSED)
+  let id = parsed.lastEventId === state.lastId ? undefined : parsed.lastEventId
+  state.lastId = parsed.lastEventId
+  if (id !== undefined && !isFieldValue(id)) {
+    log.warn({ id }, 'an upstream id that holds a control character was not passed on')
+    id = undefined
+  }
+  return new Event({ event: type, data: parsed.data, id })
+}
+
+/**
+ * The 502 for an upstream that did not open. Its message goes to the client: only the status the
+ * upstream answered, or 'unreachable', never a host, a port or a network error's text (those go to
+ * the log).
+ */
+function refusal (error: unknown, log: FastifyBaseLogger): InstanceType<typeof UpstreamError> {
+  const status = (error as { status?: unknown } | null)?.status
+  const answered = typeof status === 'number'
+  log.warn({ err: error, code: codeOf(error), status }, answered ? 'the upstream refused the stream' : 'the upstream is unreachable')
+  return new UpstreamError(answered ? status : 'unreachable', { cause: error })
+}
+
+function codeOf (error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code
 }
