@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { memoryBroker } from './broker/memory.js'
-import { resolvePluginOptions, resolveStreamOptions } from './options.js'
-import { checkHandler, chunked, isChunkedRoute, openStream } from './route.js'
+import { resolvePluginOptions, resolveReplyOptions } from './options.js'
+import { checkHandler } from './check-handler.js'
+import { chunked, isChunkedRoute, openStream } from './route.js'
+import { guardEventStreamsWhileClosing } from './closing-gate.js'
 import { createRuntime, kRuntime, runtimeOf, type Runtime } from './runtime.js'
 import { createSseDecorator } from './sse-decorator.js'
 import type { ChunkOptions, ReplyChunkOptions, SsePluginOptions, StreamHandler } from './types.js'
@@ -29,15 +31,15 @@ function chunkOptionsOf (chunk: unknown): ChunkOptions | undefined {
 
 async function plugin (app: FastifyInstance, options: SsePluginOptions): Promise<void> {
   const settings = resolvePluginOptions(options)
-  const runtime = createRuntime(settings, options.broker ?? memoryBroker())
+  const runtime = createRuntime(settings, options.broker ?? memoryBroker(), app.log)
   app.decorate(kRuntime, runtime)
   app.decorate('sse', createSseDecorator(runtime))
 
-  app.decorateReply('chunk', function chunk (this: FastifyReply, handler: StreamHandler, chunkOptions: ReplyChunkOptions = {}) {
+  // Async: whatever it refuses (a bad handler or option) comes back as a rejection, through Fastify.
+  app.decorateReply('chunk', async function chunk (this: FastifyReply, handler: StreamHandler, chunkOptions?: ReplyChunkOptions) {
     checkHandler(handler)
-    const { state, ...overrides } = chunkOptions
     const own = runtimeOf(this.server)
-    const options = Object.keys(overrides).length === 0 ? own.settings.defaults : resolveStreamOptions(own.settings.base, overrides)
+    const { options, state } = resolveReplyOptions(own.settings, chunkOptions)
     return openStream(own, this.request, this, handler, options, state)
   })
 
@@ -48,6 +50,7 @@ async function plugin (app: FastifyInstance, options: SsePluginOptions): Promise
     route.handler = chunked(route.handler as unknown as StreamHandler, chunkOptionsOf(route.chunk))
   })
 
+  guardEventStreamsWhileClosing(app, runtime)
   app.addHook('preClose', async () => drainStreams(runtime))
   app.addHook('onClose', async () => runtime.broker.close())
 }

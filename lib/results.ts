@@ -1,11 +1,17 @@
 import type { Chunk } from './protocol/encoders.js'
+import type { CloseReason } from './types.js'
 
 // What `init` and `handle` may return besides chunks. Tagged objects, so a chunk is never mistaken
 // for one of them.
 
 const kResult = Symbol('fastify-sse-actors.result')
 
-export interface Stop { readonly [kResult]: 'stop', readonly final: Chunk | Chunk[] | undefined }
+export interface Stop {
+  readonly [kResult]: 'stop'
+  readonly final: Chunk | Chunk[] | undefined
+  /** Why the stream ends: 'stopped' for the handler's own `stop()`; the plugin's handlers may say more. */
+  readonly reason: CloseReason
+}
 export interface NoContent { readonly [kResult]: 'no-content' }
 export interface Shutdown {
   readonly [kResult]: 'shutdown'
@@ -18,7 +24,12 @@ export type Outcome = Stop | NoContent | Shutdown
 
 /** Ends the stream: what was returned is written, then `final`, then the stream ends. */
 export function stop (final?: Chunk | Chunk[]): Stop {
-  return { [kResult]: 'stop', final }
+  return { [kResult]: 'stop', final, reason: 'stopped' }
+}
+
+/** Internal, for the plugin's own handlers: ends the stream for another reason than `stop()` ('upstream-closed'). */
+export function endStream (reason: CloseReason, final?: Chunk | Chunk[]): Stop {
+  return { [kResult]: 'stop', final, reason }
 }
 
 const NO_CONTENT: NoContent = Object.freeze({ [kResult]: 'no-content' as const })

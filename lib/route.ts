@@ -1,24 +1,16 @@
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import type { StreamOptions } from './actor/context.js'
-import { GeneratorDriver } from './actor/generator.js'
+import { SourceDriver } from './actor/source.js'
 import { StreamActor } from './actor/stream-actor.js'
 import { Writer, type RawReply } from './actor/writer.js'
-import { InvalidHandlerError, ReplySentError } from './errors.js'
+import { checkHandler } from './check-handler.js'
+import { ReplySentError } from './errors.js'
 import { resolveStreamOptions } from './options.js'
 import { outcomeOf, type Shutdown } from './results.js'
 import { type Runtime, runtimeOf } from './runtime.js'
 import type { ChunkedHandler, ChunkOptions, InitResult, StreamHandler } from './types.js'
 
 const kChunkedRoute = Symbol.for('fastify-sse-actors.route')
-
-export function checkHandler (handler: unknown): asserts handler is StreamHandler {
-  if (typeof handler === 'function') return
-  if (handler === null || typeof handler !== 'object') throw new InvalidHandlerError(`expected an object with init/handle or an async generator function, got ${handler === null ? 'null' : typeof handler}`)
-  for (const name of ['init', 'handle', 'terminate', 'handleError'] as const) {
-    const callback = (handler as Record<string, unknown>)[name]
-    if (callback !== undefined && typeof callback !== 'function') throw new InvalidHandlerError(`${name} must be a function`)
-  }
-}
 
 export function isChunkedRoute (handler: unknown): boolean {
   return typeof handler === 'function' && kChunkedRoute in handler
@@ -70,13 +62,33 @@ export async function openStream (runtime: Runtime, request: FastifyRequest, rep
   if (runtime.lifecycle.phase() !== 'running' || runtime.streams.size >= runtime.settings.maxConnections) {
     return sendAway(runtime, reply, options)
   }
-  const behaviour: ChunkedHandler = typeof handler === 'function' ? new GeneratorDriver(handler) : handler
+  const behaviour: ChunkedHandler = typeof handler === 'function' ? new SourceDriver(handler) : handler
   const actor = new StreamActor(request, reply, behaviour, options, runtime, state, lastEventIdOf(request))
-  const opening = await actor.init()
-  if (opening.kind === 'refused') return refuse(reply, opening.result)
-  reply.hijack()
-  actor.open(streamHeaders(reply, options), opening.initial)
-  return reply
+  let opening
+  try {
+    opening = await actor.init()
+  } catch (error) {
+    // The broker cannot be reached: come back later (a 503 would stop EventSource for good).
+    if ((error as { code?: unknown })?.code === 'SSE_ERR_BROKER_UNAVAILABLE') {
+      request.log.warn({ err: error }, 'the broker is unreachable: the stream is sent away with a retry')
+      return sendAway(runtime, reply, options)
+    }
+    throw error
+  }
+  switch (opening.kind) {
+    case 'refused':
+      return refuse(reply, opening.result)
+    case 'gone':
+      // Shut down while init ran: told when to come back. A client that left is told nothing.
+      if (opening.reason === 'shutdown') return sendAway(runtime, reply, options)
+      reply.hijack()
+      reply.raw.destroy()
+      return reply
+    case 'open':
+      reply.hijack()
+      actor.open(streamHeaders(reply, options), opening.initial)
+      return reply
+  }
 }
 
 function refuse (reply: FastifyReply, result: InitResult): FastifyReply {
@@ -86,7 +98,10 @@ function refuse (reply: FastifyReply, result: InitResult): FastifyReply {
   return reply.code(status).send(body)
 }
 
-/** Over capacity or shutting down: an SSE client is told when to retry (a 503 would stop EventSource for good). */
+/**
+ * Over capacity, shutting down or without a broker: an SSE client is told when to retry, in a 200
+ * (any error status would stop EventSource for good); other formats get a 503 with `Retry-After`.
+ */
 function sendAway (runtime: Runtime, reply: FastifyReply, options: StreamOptions): FastifyReply {
   const retry = runtime.jitteredRetry()
   if (options.format !== 'sse') {
@@ -96,6 +111,6 @@ function sendAway (runtime: Runtime, reply: FastifyReply, options: StreamOptions
   const writer = new Writer(reply.raw as RawReply, runtime.stats)
   writer.open(streamHeaders(reply, options))
   writer.write(`retry: ${retry}\n\n`)
-  void writer.end()
+  void writer.end(options.drainTimeout)
   return reply
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { PluginContext } from './actor/context.js'
 import { HeartbeatScheduler } from './actor/heartbeat.js'
 import type { Broker } from './broker/types.js'
@@ -17,15 +17,18 @@ export interface Runtime extends PluginContext {
 
 export const kRuntime = Symbol.for('fastify-sse-actors.runtime')
 
-export function createRuntime (settings: PluginSettings, broker: Broker): Runtime {
+/** The least base, in ms, of the `retry:` a client sent away gets: a `retry: 0` option must not make clients spin. */
+const MIN_SEND_AWAY_RETRY = 250
+
+export function createRuntime (settings: PluginSettings, broker: Broker, log: FastifyBaseLogger): Runtime {
   const stats: SseStats = { connections: 0, eventsWritten: 0, bytesWritten: 0, messagesDropped: 0, overflowDisconnects: 0, replays: 0, resets: 0 }
-  const base = settings.base.retry ?? 1000
+  const base = Math.max(settings.base.retry ?? 1000, MIN_SEND_AWAY_RETRY)
   return {
     settings,
     broker,
     lifecycle: startPluginLifecycle(),
     heartbeats: new HeartbeatScheduler(),
-    hub: new TopicHub(broker),
+    hub: new TopicHub(broker, log),
     stats,
     streams: new Set(),
     byId: new Map(),

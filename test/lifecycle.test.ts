@@ -73,7 +73,7 @@ t.test('fastify.close() with 1,000 open streams: every terminate("shutdown") run
 
 t.test('close() cuts a stream whose terminate never returns, after shutdownTimeout', async (t) => {
   const { app, url } = await startApp(t, { shutdownTimeout: 200 }, (app) => {
-    app.get('/stuck', { chunk: true, handler: { terminate: () => new Promise<void>(() => {}) } })
+    app.get('/stuck', { chunk: true, handler: { init () {}, terminate: () => new Promise<void>(() => {}) } })
   })
   const stream = await openStream(`${url}/stuck`)
   await app.close()

@@ -4,6 +4,7 @@ import { IllegalTransitionError, nextPhase } from '../lib/actor/lifecycle.js'
 import { Mailbox } from '../lib/actor/mailbox.js'
 import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../lib/protocol/cursor.js'
 import { frameChunk, frameText } from '../lib/protocol/framing.js'
+import { memoryBroker } from '../lib/broker/memory.js'
 
 t.test('mailbox: FIFO, compaction, drop-oldest, clear', async (t) => {
   const box = new Mailbox<number>()
@@ -77,10 +78,13 @@ t.test('subscription: a jump in offsets or a new epoch is a reset; duplicates ar
   const owner = {
     enqueuePublished: (p: InstanceType<typeof Published>) => { seen.push(`${p.position.epoch}.${p.position.offset}`) },
     reset: (topic: string) => { seen.push(`reset ${topic}`) },
-    topicClosed: () => {}
+    topicClosed: () => {},
+    replayMore: () => {},
+    replayFailed: () => {},
+    log: { warn: () => {} } as never
   }
   const event = (epoch: string, offset: number) => new Published({ topic: 't', epoch, offset, data: 'x' })
-  const subscription = new Subscription('t', owner)
+  const subscription = new Subscription('t', owner, memoryBroker())
   subscription.deliver(event('e', 6))
   subscription.start({ epoch: 'e', head: 5, events: [], complete: true, closed: false }, undefined)
   for (const [epoch, offset] of [['e', 6], ['e', 7], ['e', 10], ['f', 1]] as const) subscription.deliver(event(epoch, offset))

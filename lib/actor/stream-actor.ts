@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import { IdReservedError } from '../errors.js'
-import { describeInvalidChunk, type Chunk } from '../protocol/encoders.js'
+import type { TopicPosition } from '../broker/types.js'
+import { InvalidHandlerError } from '../errors.js'
+import type { Chunk } from '../protocol/encoders.js'
 import { Event } from '../protocol/event.js'
 import { noContent, outcomeOf, type Stop } from '../results.js'
-import { isPublished, Published } from '../topics/published.js'
+import { isPublished, type Published } from '../topics/published.js'
 import { StreamTopics, type StreamTopicsOwner } from '../topics/stream-topics.js'
-import type { ChunkedHandler, CloseReason, HandleResult, InitResult, Token } from '../types.js'
+import type { ChunkedHandler, CloseReason, HandleResult, InitResult } from '../types.js'
+import { closeRules } from './close-rules.js'
 import type { PluginContext, StreamOptions } from './context.js'
-import type { Beating } from './heartbeat.js'
 import { nextPhase, type Phase } from './lifecycle.js'
-import { Mailbox } from './mailbox.js'
+import { MailboxLoop, type LoopOwner } from './mailbox-loop.js'
+import { Notified, ReplayMore, TopicClosed, TopicReset } from './notices.js'
+import { SourceDriver } from './source.js'
+import { StreamOutput } from './stream-output.js'
 import { Timer, Timers, type TimerOwner } from './timers.js'
-import { type RawReply, Writer } from './writer.js'
-
-const HEARTBEAT = Buffer.from(':\n\n')
+import { StreamToken, type TokenOwner } from './token.js'
+import type { RawReply } from './writer.js'
 
 /** The response's own stream, for the one `close` listener all responses share. */
 const kActor = Symbol('fastify-sse-actors.stream')
@@ -23,55 +26,50 @@ const kActor = Symbol('fastify-sse-actors.stream')
 export type Opening =
   | { kind: 'open', initial: InitResult }
   | { kind: 'refused', result: InitResult }
+  /** The stream ended while `init` ran: the client left, or the server is shutting down. */
+  | { kind: 'gone', reason: CloseReason }
 
 /**
  * One streaming reply: a mailbox processed one message at a time, in order, to completion, and a
- * handler that turns each message into chunks. Its token is the actor itself, seen through the
- * `Token` interface. Everything it acquires is released by `#release`, on every way out.
+ * handler that turns each message into chunks. The handler sees it only through its `token`.
+ * Everything it acquires is released by `#release`, on every way out.
  */
-export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwner {
-  readonly request: FastifyRequest
-  readonly reply: FastifyReply
-  readonly lastEventId: string | undefined
-  state: any
-  wroteSinceTick = false
-  idleTicks = 0
-
+export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, LoopOwner {
+  readonly token: StreamToken
+  readonly output: StreamOutput
   readonly #handler: ChunkedHandler
   readonly #options: StreamOptions
   readonly #context: PluginContext
-  readonly #writer: Writer
   /** Relays topic events as they came, in SSE: their shared bytes may be written as they arrive. */
   readonly #relaysShared: boolean
-  /** Made when a message must wait: a stream that keeps up never allocates one. */
-  #mailbox: Mailbox<unknown> | undefined
-  #phase: Phase = 'opening'
-  /** A message is being handled (maybe awaiting an async `handle`): others wait their turn. */
-  #busy = false
+  readonly #loop: MailboxLoop
+  phase: Phase = 'opening'
   #id: string | undefined
   #log: FastifyBaseLogger | undefined
   #abort: AbortController | undefined
   #timers: Timers | undefined
   #topics: StreamTopics | undefined
-  /** `close(final)` was called: the stream ends once the current message is written. */
-  #closeRequested: { reason: CloseReason, final: Chunk | Chunk[] | undefined } | undefined
-  /** A topic init subscribed to is closed: answer 204. */
-  #topicClosedBeforeOpen = false
-  #drainTimer: NodeJS.Timeout | undefined
-  #onDrain: (() => void) | undefined
+  /** `close(final)` was called while a message was handled: the stream ends once it is written. */
+  #closeRequested: { final: Chunk | Chunk[] | undefined } | undefined
+  /** A topic that init subscribed to is closed, with nothing left to replay: answer 204. */
+  #noContent = false
+  /** The handler's `init` while it runs: `terminate` waits for it. */
+  #initializing: Promise<unknown> | undefined
+  #closedFor: CloseReason | undefined
   #closed: Promise<void> | undefined
 
   constructor (request: FastifyRequest, reply: FastifyReply, handler: ChunkedHandler, options: StreamOptions, context: PluginContext, state: unknown, lastEventId: string | undefined) {
-    this.request = request
-    this.reply = reply
     this.#handler = handler
     this.#options = options
     this.#context = context
-    this.state = state
-    this.lastEventId = lastEventId
-    this.#writer = new Writer(reply.raw as RawReply, context.stats)
+    this.token = new StreamToken(this, request, reply, lastEventId, state)
+    this.output = new StreamOutput(reply.raw as RawReply, context.stats, options)
+    this.#loop = new MailboxLoop(this, this.output, options, context.stats)
     this.#relaysShared = handler.handle === undefined && options.format === 'sse'
     context.streams.add(this)
+    // From the start: a client that leaves while `init` runs ends the stream (and its upstream) at once.
+    ;(reply.raw as unknown as Record<symbol, StreamActor>)[kActor] = this
+    reply.raw.on('close', StreamActor.#onResponseClose)
   }
 
   /** Shared by every response (no closure per stream): the client went away before the end. */
@@ -80,46 +78,48 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     if (actor !== undefined && !this.writableFinished) void actor.#close('client-closed')
   }
 
-  // ---- Token -------------------------------------------------------------------------------
+  // ---- what the token asks ------------------------------------------------------------------
 
   get id (): string {
     if (this.#id === undefined) {
       this.#id = randomUUID()
-      if (this.#phase === 'opening' || this.#phase === 'open') this.#context.byId.set(this.#id, this)
+      if (!this.#ending()) this.#context.byId.set(this.#id, this)
     }
     return this.#id
   }
 
   get log (): FastifyBaseLogger {
-    return (this.#log ??= this.request.log.child({ streamId: this.id }))
+    return (this.#log ??= this.token.request.log.child({ streamId: this.id }))
   }
 
   get signal (): AbortSignal {
     if (this.#abort === undefined) {
       this.#abort = new AbortController()
-      if (this.#phase === 'closing' || this.#phase === 'closed') this.#abort.abort()
+      if (this.#ending()) this.#abort.abort()
     }
     return this.#abort.signal
   }
 
   send (msg: unknown): void {
-    this.#enqueue(msg)
+    this.#loop.enqueue(msg, true)
   }
 
-  after (ms: number, msg: unknown): () => void {
-    return this.#startTimer(ms, msg, false)
-  }
-
-  every (ms: number, msg: unknown): () => void {
-    return this.#startTimer(ms, msg, true)
+  startTimer (ms: number, msg: unknown, repeat: boolean): () => void {
+    if (this.#ending()) return noop
+    return (this.#timers ??= new Timers(this)).start(ms, msg, repeat)
   }
 
   async subscribe (topic: string): Promise<void> {
-    if (this.#phase === 'closing' || this.#phase === 'closed') return
-    this.#topics ??= new StreamTopics(this.#context.hub, this, this.lastEventId)
-    const closed = await this.#topics.subscribe(topic)
-    if (closed) this.topicClosed(undefined)
-    else this.#drain()
+    // A source takes no messages: its published events would be consumed unwritten.
+    if (this.#handler instanceof SourceDriver) {
+      throw new InvalidHandlerError('a generator or source handler cannot subscribe: use topics() or an object handler with handle')
+    }
+    if (this.#ending()) return
+    this.output.topics = this.#topics ??= new StreamTopics(this.#context.hub, this, this.token.lastEventId, this.#options.maxTopicsPerStream)
+    const nothingLeft = await this.#topics.subscribe(topic)
+    if (!nothingLeft) this.#loop.drain()
+    else if (this.phase === 'opening') this.#noContent = true
+    else void this.#close('topic-closed')
   }
 
   async unsubscribe (topic: string): Promise<void> {
@@ -127,19 +127,17 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   }
 
   close (final?: Chunk | Chunk[]): void {
-    this.endWith('stopped', final)
-  }
-
-  /** Like `close`, for the plugin's own handlers that end a stream for another reason (a failed upstream). */
-  endWith (reason: CloseReason, final?: Chunk | Chunk[]): void {
-    if (this.#busy || this.#phase === 'opening') this.#closeRequested = { reason, final }
-    else void this.#close(reason, final)
+    if (this.#loop.busy || this.phase === 'opening') this.#closeRequested = { final }
+    else void this.#close('stopped', final)
   }
 
   // ---- from outside the handler --------------------------------------------------------------
 
+  /** `app.sse.notify`: false when the handler takes no messages. */
   notify (msg: unknown): boolean {
-    return this.#enqueue(msg)
+    if (this.#handler.handleNotify !== undefined) return this.#loop.enqueue(new Notified(msg), true)
+    if (this.#handler.handle === undefined) return false
+    return this.#loop.enqueue(msg, true)
   }
 
   fire (timer: Timer): void {
@@ -147,46 +145,50 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
       if (timer.queued) return
       timer.queued = true
     }
-    this.#enqueue(timer)
+    this.#loop.enqueue(timer, true)
   }
 
-  enqueuePublished (published: Published): void {
+  enqueuePublished (published: Published, replayed: boolean): void {
     // The fan-out's hot path, decided in a few reads: an idle SSE stream that relays its one topic
     // moves its cursor and writes the event's shared bytes at once. Anything else takes the mailbox.
-    if (this.#relaysShared && this.#idle() && this.#topics!.advanceSole(published)) {
-      this.#writeShared(published)
+    if (this.#relaysShared && this.#loop.idle() && this.#topics!.advanceSole(published)) {
+      this.output.writeShared(published)
       return
     }
-    this.#enqueue(published)
+    this.#loop.enqueue(published, !replayed)
   }
 
   topicClosed (final: Event | undefined): void {
-    if (this.#phase === 'opening') this.#topicClosedBeforeOpen = true
-    else void this.#close('topic-closed', final)
+    this.#loop.enqueue(new TopicClosed(final), false)
   }
 
-  reset (topic: string): void {
+  reset (topic: string, position?: TopicPosition): void {
     this.#context.stats.resets++
-    this.#enqueue(new TopicReset(topic))
+    this.#loop.enqueue(new TopicReset(topic, position), false)
+  }
+
+  replayMore (next: () => void): void {
+    this.#loop.enqueue(new ReplayMore(next), false)
+  }
+
+  replayFailed (error: unknown): void {
+    this.log.warn({ err: error }, 'the replay could not be read: the stream ends, the client resumes by its cursor')
+    void this.#close('error')
   }
 
   resumed (): void {
     this.#context.stats.replays++
   }
 
-  beat (): void {
-    if (this.#writer.pending === 0) this.#writer.write(HEARTBEAT)
-  }
-
   /** Ends the stream for `fastify.close()`: a jittered `retry:` first, then `terminate('shutdown')`. */
   shutdown (retry: number): Promise<void> {
-    if (this.#phase === 'open' && this.#options.format === 'sse') this.#writer.write(`retry: ${retry}\n\n`)
+    if (this.phase === 'open' && this.#options.format === 'sse') this.output.writeRaw(`retry: ${retry}\n\n`)
     return this.#close('shutdown')
   }
 
   /** Cuts the connection: for a client that does not read while the server shuts down. */
   kill (): void {
-    this.#writer.res.destroy()
+    this.output.writer.res.destroy()
   }
 
   // ---- opening -------------------------------------------------------------------------------
@@ -195,141 +197,68 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
   async init (): Promise<Opening> {
     let result: InitResult
     try {
-      result = this.#handler.init === undefined ? undefined : await this.#handler.init(this)
+      const init = this.#handler.init?.(this.token)
+      this.#initializing = init instanceof Promise ? init.catch(noop) : undefined
+      result = await init
     } catch (error) {
+      if (this.#closedFor !== undefined) return { kind: 'gone', reason: this.#closedFor } // its error is the end's
       await this.#close('error')
       throw error
+    } finally {
+      this.#initializing = undefined
     }
+    if (this.#closedFor !== undefined) return { kind: 'gone', reason: this.#closedFor }
     const outcome = outcomeOf(result)
-    if (this.#topicClosedBeforeOpen) result = noContent()
-    if (this.#topicClosedBeforeOpen || outcome === 'no-content' || outcome === 'shutdown') {
+    if (this.#noContent || outcome === 'no-content' || outcome === 'shutdown') {
       await this.#close('stopped')
-      return { kind: 'refused', result }
+      return { kind: 'refused', result: this.#noContent ? noContent() : result }
     }
     return { kind: 'open', initial: result }
   }
 
   /** Sends the headers and what `init` returned, then starts taking messages. */
   open (headers: Record<string, string | number | string[]>, initial: InitResult): void {
-    const raw = this.reply.raw
-    if (raw.destroyed) {
-      void this.#close('client-closed')
+    if (this.output.writer.res.destroyed) {
+      void this.#close('client-closed') // gone between init and now: its 'close' is on its way
       return
     }
-    if (this.#phase !== 'opening') {
-      // Closed while init ran (the server is shutting down): tell the client when to come back.
-      this.#writer.open(headers)
-      if (this.#options.format === 'sse') this.#writer.write(`retry: ${this.#context.jitteredRetry()}\n\n`)
-      void this.#writer.end()
-      return
-    }
-    this.#phase = nextPhase(this.#phase, 'open')
-    ;(raw as unknown as Record<symbol, StreamActor>)[kActor] = this
-    raw.on('close', StreamActor.#onResponseClose)
-    this.#writer.open(headers)
-    if (this.#options.retry !== undefined && this.#options.format === 'sse') this.#writer.write(`retry: ${this.#options.retry}\n\n`)
-    if (this.#options.heartbeat !== false && this.#options.format === 'sse') this.#context.heartbeats.add(this, this.#options.heartbeat)
+    this.phase = nextPhase(this.phase, 'open')
+    this.output.writer.open(headers)
+    if (this.#options.retry !== undefined && this.#options.format === 'sse') this.output.writeRaw(`retry: ${this.#options.retry}\n\n`)
+    if (this.#options.heartbeat !== false) this.#context.heartbeats.add(this.output, this.#options.heartbeat)
     if (outcomeOf(initial) === 'stop') {
       void this.#close('stopped', (initial as Stop).final)
       return
     }
     this.#apply(initial as HandleResult, undefined)
-    this.#drain()
+    this.#loop.drain()
   }
 
-  // ---- the mailbox ---------------------------------------------------------------------------
-
-  #enqueue (msg: unknown): boolean {
-    if (this.#phase === 'closing' || this.#phase === 'closed') return false
-    if (this.#idle()) {
-      // Nothing ahead of it: handled at once, without a trip through the mailbox.
-      this.#busy = true
-      const pending = this.#process(msg)
-      if (pending !== undefined) {
-        pending.then(() => this.#resume(), () => this.#resume())
-        return true
-      }
-      this.#busy = false
-      if (this.#mailbox !== undefined && this.#mailbox.size > 0) this.#drain()
-      else if (this.#phase === 'open') this.#writePendingCursor()
-      return true
-    }
-    if ((this.#mailbox?.size ?? 0) >= this.#options.mailboxLimit && !this.#makeRoom(msg)) return false
-    ;(this.#mailbox ??= new Mailbox()).push(msg)
-    this.#drain()
-    return true
-  }
-
-  /** Open, handling nothing, nothing waiting, room on the socket: a message may be handled at once. */
-  #idle (): boolean {
-    return !this.#busy && this.#phase === 'open' && (this.#mailbox === undefined || this.#mailbox.size === 0) && this.#writer.pending < this.#options.highWaterMark
-  }
-
-  /** The mailbox is full: apply the overflow policy. True when `msg` may still be queued. */
-  #makeRoom (msg: unknown): boolean {
-    if (this.#options.overflow === 'drop-oldest') {
-      // Only the handler's own messages are dropped: a dropped topic event would be a silent gap.
-      if (this.#mailbox!.dropOldest((queued) => !isPublished(queued) && !(queued instanceof TopicReset))) {
-        this.#context.stats.messagesDropped++
-        return true
-      }
-      if (!isPublished(msg)) {
-        this.#context.stats.messagesDropped++
-        return false
-      }
-    }
-    this.#context.stats.overflowDisconnects++
-    void this.#close('overflow')
-    return false
-  }
-
-  #drain (): void {
-    if (this.#busy || this.#phase !== 'open') return
-    this.#busy = true
-    while (this.#phase === 'open') {
-      if (this.#writer.pending >= this.#options.highWaterMark) {
-        this.#waitForDrain()
-        break
-      }
-      const mailbox = this.#mailbox
-      if (mailbox === undefined || mailbox.size === 0) {
-        this.#writePendingCursor()
-        break
-      }
-      const pending = this.#process(mailbox.shift())
-      if (pending !== undefined) {
-        pending.then(() => this.#resume(), () => this.#resume())
-        return
-      }
-    }
-    this.#busy = false
-  }
-
-  #resume (): void {
-    this.#busy = false
-    this.#drain()
-  }
+  // ---- handling messages -------------------------------------------------------------------
 
   /** Handles one message; returns a promise when `handle` is async. */
-  #process (msg: unknown): Promise<void> | undefined {
-    if (msg instanceof TopicReset) {
-      this.#writeChunk(new Event({ event: 'reset', data: msg.topic }))
-      return undefined
-    }
+  process (msg: unknown): Promise<void> | undefined {
     if (msg instanceof Timer) {
       msg.queued = false
       msg = msg.msg
-    }
-    if (isPublished(msg)) {
-      if (!this.#topics!.processed(msg)) return undefined
-      if (this.#handler.handle === undefined) {
-        this.#writeChunk(msg.event, msg)
-        return undefined
-      }
+    } else if (isPublished(msg)) {
+      const published = msg
+      if (!this.#topics!.advance(published)) return undefined
+      if (this.#handler.handle === undefined) return this.#run(() => this.output.writeChunk(published.event, published))
+    } else if (msg instanceof TopicReset) {
+      const { topic, position } = msg
+      this.#topics?.jump(topic, position)
+      return this.#run(() => this.output.writeChunk(new Event({ event: 'reset', data: topic })))
+    } else if (msg instanceof TopicClosed) {
+      void this.#close('topic-closed', msg.final)
+      return undefined
+    } else if (msg instanceof ReplayMore) {
+      msg.next()
+      return undefined
     }
     let result: HandleResult | Promise<HandleResult>
     try {
-      result = this.#handler.handle === undefined ? undefined : this.#handler.handle(msg, this)
+      result = msg instanceof Notified ? this.#handler.handleNotify!(msg.msg, this.token) : this.#handler.handle?.(msg, this.token)
     } catch (error) {
       this.#fail(error, msg)
       return undefined
@@ -339,136 +268,92 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     return undefined
   }
 
-  #apply (result: HandleResult, msg: unknown): void {
-    if (this.#phase !== 'open') return
+  caughtUp (): void {
+    this.output.writePendingCursor()
+  }
+
+  overflow (): void {
+    void this.#close('overflow')
+  }
+
+  #run (write: () => void): undefined {
     try {
-      if (result instanceof Event) this.#writeChunk(result, msg) // the common case, first
+      write()
+    } catch (error) {
+      this.#fail(error, undefined)
+    }
+    return undefined
+  }
+
+  #apply (result: HandleResult, msg: unknown): void {
+    if (this.phase !== 'open') return
+    try {
+      if (result instanceof Event) this.output.writeChunk(result, msg) // the common case, first
       else if (outcomeOf(result) === 'stop') {
-        void this.#close('stopped', (result as Stop).final)
+        void this.#close((result as Stop).reason, (result as Stop).final)
         return
-      } else this.#writeChunks(result, msg)
+      } else this.output.writeChunks(result as Chunk | Chunk[] | undefined, msg)
     } catch (error) {
       this.#fail(error, msg)
       return
     }
     const requested = this.#closeRequested
-    if (requested !== undefined) void this.#close(requested.reason, requested.final)
+    if (requested !== undefined) void this.#close('stopped', requested.final)
   }
 
   #fail (error: unknown, msg: unknown): void {
+    // A stream that is ending aborts what its handler awaits: that rejection is the end, not a failure.
+    if (this.phase !== 'open') return
     const err = error instanceof Error ? error : new Error(String(error))
     this.log.error({ err }, 'chunked handler failed: the stream ends')
     try {
-      this.#handler.handleError?.(err, msg, this)
+      this.#handler.handleError?.(err, msg, this.token)
     } catch (handleErrorFailure) {
       this.log.error({ err: handleErrorFailure }, 'handleError threw')
     }
     void this.#close('error')
   }
 
-  // ---- writing -------------------------------------------------------------------------------
-
-  /** `source` is the message being handled: a topic event written as it came may use its shared bytes. */
-  #writeChunks (chunks: HandleResult | Chunk[], source?: unknown): void {
-    if (chunks === undefined || chunks === null) return
-    if (!Array.isArray(chunks)) {
-      this.#writeChunk(chunks as Chunk, source)
-      return
-    }
-    for (const chunk of chunks) this.#writeChunk(chunk, source)
-  }
-
-  #writeChunk (chunk: Chunk, source?: unknown): void {
-    if (typeof chunk === 'string' || chunk instanceof Uint8Array) {
-      this.wroteSinceTick = true
-      this.#writer.write(chunk)
-      return
-    }
-    if (!(chunk instanceof Event)) throw describeInvalidChunk(chunk)
-    let id = chunk.id
-    const topics = this.#topics
-    if (topics !== undefined && topics.size > 0) {
-      if (id !== undefined) throw new IdReservedError()
-      if (source instanceof Published && source.event === chunk && topics.dirty && this.#options.format === 'sse' && topics.isSoleCursor(source)) {
-        // The stream's cursor is this event's position alone: its bytes, id included, are shared.
-        topics.dirty = false
-        this.#writeShared(source)
-        return
-      }
-      if (topics.dirty) {
-        id = topics.cursorId()
-        topics.dirty = false
-      }
-    }
-    this.#context.stats.eventsWritten++
-    this.wroteSinceTick = true
-    this.#writer.write(this.#options.encode(chunk, id))
-  }
-
-  #writeShared (published: Published): void {
-    this.#context.stats.eventsWritten++
-    this.wroteSinceTick = true
-    this.#writer.writeShared(published.framed, published.payload)
-  }
-
-  /** The cursor moved with nothing written to carry it: an id-only block, so a reconnect resumes. */
-  #writePendingCursor (): void {
-    const topics = this.#topics
-    if (topics === undefined || !topics.dirty || this.#options.format !== 'sse') return
-    topics.dirty = false
-    this.wroteSinceTick = true
-    this.#writer.write(`id: ${topics.cursorId()}\n\n`)
-  }
-
-  #waitForDrain (): void {
-    if (this.#drainTimer !== undefined) return
-    this.#drainTimer = setTimeout(() => {
-      this.#context.stats.overflowDisconnects++
-      void this.#close('overflow')
-    }, this.#options.drainTimeout)
-    this.#writer.onceDrained(this.#onDrain ??= () => {
-      clearTimeout(this.#drainTimer)
-      this.#drainTimer = undefined
-      this.#drain()
-    })
-  }
-
-  #startTimer (ms: number, msg: unknown, repeat: boolean): () => void {
-    if (this.#phase === 'closing' || this.#phase === 'closed') return noop
-    this.#timers ??= new Timers(this)
-    return this.#timers.start(ms, msg, repeat)
+  #ending (): boolean {
+    return this.phase === 'closing' || this.phase === 'closed'
   }
 
   // ---- closing -------------------------------------------------------------------------------
 
   #close (reason: CloseReason, final?: Chunk | Chunk[]): Promise<void> {
     if (this.#closed !== undefined) return this.#closed
+    this.#closedFor = reason
     return (this.#closed = this.#closeOnce(reason, final))
   }
 
   async #closeOnce (reason: CloseReason, final: Chunk | Chunk[] | undefined): Promise<void> {
-    const wasOpen = this.#phase === 'open'
-    this.#phase = nextPhase(this.#phase, 'closing')
+    const rule = closeRules[reason]
+    const wasOpen = this.phase === 'open'
+    this.phase = nextPhase(this.phase, 'closing')
     this.#release()
-    const writable = wasOpen && reason !== 'client-closed' && !this.#writer.res.destroyed
+    if (rule.counts !== undefined) this.#context.stats[rule.counts]++
+    const writable = wasOpen && rule.writable && !this.output.writer.res.destroyed
     if (writable) this.#writeQuietly(final)
+    if (this.#initializing !== undefined) await this.#initializing // terminate comes after init, always
     let last: void | Chunk | Chunk[] = undefined
     try {
-      last = await this.#handler.terminate?.(reason, this)
+      last = await this.#handler.terminate?.(reason, this.token)
     } catch (error) {
       this.log.error({ err: error }, 'terminate threw')
     }
-    if (writable && (reason === 'stopped' || reason === 'shutdown')) this.#writeQuietly(last)
+    if (writable && rule.writesTerminate) this.#writeQuietly(last)
     if (wasOpen) {
-      if (reason === 'overflow') this.#writer.res.destroy()
-      await this.#writer.end()
+      if (rule.destroys) this.output.writer.res.destroy()
+      // Still counted while its last bytes wait; a client that never reads them is cut at drainTimeout.
+      await this.output.writer.end(this.#options.drainTimeout)
     }
-    this.#phase = nextPhase(this.#phase, 'closed')
+    this.#context.streams.delete(this)
+    this.phase = nextPhase(this.phase, 'closed')
   }
 
   #writeQuietly (chunks: Chunk | Chunk[] | void): void {
     try {
-      this.#writeChunks(chunks as HandleResult)
+      this.output.writeChunks(chunks)
     } catch (error) {
       this.log.error({ err: error }, 'a last chunk could not be written')
     }
@@ -479,18 +364,10 @@ export class StreamActor implements Token, Beating, TimerOwner, StreamTopicsOwne
     this.#abort?.abort()
     this.#timers?.clear()
     this.#topics?.leaveAll()
-    clearTimeout(this.#drainTimer)
-    if (this.#drainTimer !== undefined) this.#writer.offDrained(this.#onDrain!)
-    if (this.#options.heartbeat !== false) this.#context.heartbeats.remove(this, this.#options.heartbeat)
-    this.#context.stats.messagesDropped += this.#mailbox?.clear() ?? 0
-    this.#context.streams.delete(this)
+    if (this.#options.heartbeat !== false) this.#context.heartbeats.remove(this.output, this.#options.heartbeat)
+    this.#context.stats.messagesDropped += this.#loop.release()
     if (this.#id !== undefined) this.#context.byId.delete(this.#id)
   }
-}
-
-/** Tells the stream that a topic cannot be resumed exactly: written as `event: reset`. */
-class TopicReset {
-  constructor (readonly topic: string) {}
 }
 
 function noop (): void {}

@@ -6,6 +6,11 @@ import { corkForThisTick } from './corker.js'
 
 export type RawReply = ServerResponse | Http2ServerResponse
 
+const EMPTY = Buffer.alloc(0)
+
+/** ms between looks at a response whose bytes wait below its own high-water mark (HTTP/2, rare). */
+const DRAIN_POLL = 10
+
 export interface WriteCounters {
   bytesWritten: number
 }
@@ -38,11 +43,6 @@ export class Writer {
       this.#socket = socket
       this.#chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding === true
     }
-  }
-
-  /** True when `writeFramed` may be given a pre-framed HTTP/1.1 chunk. */
-  get framesChunks (): boolean {
-    return this.#chunked
   }
 
   /** Bytes waiting to leave. */
@@ -86,22 +86,41 @@ export class Writer {
     if (socket.writableCorked === 0) corkForThisTick(socket)
   }
 
-  /** Calls `listener` once the bytes waiting have left. */
-  onceDrained (listener: () => void): void {
-    (this.#socket ?? this.res).once('drain', listener)
+  /** Calls `listener` once the bytes waiting have left; returns a function that cancels it. */
+  whenDrained (listener: () => void): () => void {
+    const socket = this.#socket
+    if (socket !== undefined) {
+      // A zero-length write calls back once everything before it has left. The socket's 'drain'
+      // would come only if it went over its own high-water mark, and ours may be lower.
+      let wanted = true
+      socket.write(EMPTY, () => { if (wanted) listener() })
+      return () => { wanted = false }
+    }
+    const res = this.res
+    if (res.writableNeedDrain) {
+      res.once('drain', listener)
+      return () => { res.removeListener('drain', listener) }
+    }
+    // Below the response's own high-water mark no 'drain' comes: look again shortly.
+    const timer = setTimeout(listener, DRAIN_POLL)
+    return () => clearTimeout(timer)
   }
 
-  offDrained (listener: () => void): void {
-    (this.#socket ?? this.res).removeListener('drain', listener)
-  }
-
-  /** Ends the response; resolves once its last bytes have been handed to the OS or the client left. */
-  end (): Promise<void> {
+  /**
+   * Ends the response; resolves once its last bytes have been handed to the OS or the client left.
+   * A client that has not taken them after `drainTimeout` ms is cut: it cannot pin the socket.
+   */
+  end (drainTimeout: number): Promise<void> {
     const res = this.res
     if (res.writableFinished || res.destroyed) return Promise.resolve()
     return new Promise((resolve) => {
-      res.once('close', resolve)
-      res.once('finish', resolve)
+      const cut = setTimeout(() => res.destroy(), drainTimeout)
+      const done = (): void => {
+        clearTimeout(cut)
+        resolve()
+      }
+      res.once('close', done)
+      res.once('finish', done)
       res.end()
     })
   }

@@ -12,6 +12,16 @@ export const MAX_CURSOR_LENGTH = 4096
 const EPOCH = /^[A-Za-z0-9_-]{1,64}$/
 const OFFSET = /^(0|[1-9][0-9]{0,15})$/
 
+/** The longest epoch this plugin makes (lib/broker/epoch.ts: 12 characters of prefix, 11 of counter). */
+const EPOCH_LENGTH_BOUND = 23
+/** `=`, `.`, the longest offset (16 digits) and the `&` before the next entry. */
+const ENTRY_OVERHEAD = 1 + EPOCH_LENGTH_BOUND + 1 + 16 + 1
+
+/** The most characters `topic`'s entry can take in a cursor, whatever its position. */
+export function cursorEntryBound (topic: string): number {
+  return encodeURIComponent(topic).length + ENTRY_OVERHEAD
+}
+
 export function encodeEntry (topic: string, position: TopicPosition): string {
   return `${encodeURIComponent(topic)}=${position.epoch}.${position.offset}`
 }

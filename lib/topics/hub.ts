@@ -1,6 +1,7 @@
+import type { FastifyBaseLogger } from 'fastify'
 import type { Broker, BrokerEvent, EventPayload, TopicListener } from '../broker/types.js'
-import { Event } from '../protocol/event.js'
-import { Published } from './published.js'
+import type { Event } from '../protocol/event.js'
+import { eventOf, publishedOf, type Published } from './published.js'
 
 /** A stream's end of one topic. */
 export interface TopicSubscriber {
@@ -16,15 +17,31 @@ class LocalTopic implements TopicListener {
   listening = false
   unlisten: (() => void) | undefined
 
+  constructor (readonly log: FastifyBaseLogger) {}
+
+  // Called by the broker: nothing may be thrown back at it (a broker's listener must not throw).
   event (source: BrokerEvent): void {
     if (this.subscribers.size === 0) return
-    const published = new Published(source)
-    for (const subscriber of this.subscribers) subscriber.deliver(published)
+    const published = publishedOf(source, this.log)
+    if (published === undefined) return
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber.deliver(published)
+      } catch (error) {
+        this.log.error({ err: error, topic: source.topic }, 'a stream failed to take a topic event')
+      }
+    }
   }
 
   closed (final: EventPayload | undefined): void {
-    const event = final === undefined ? undefined : new Event(final)
-    for (const subscriber of [...this.subscribers]) subscriber.topicClosed(event)
+    const event = final === undefined ? undefined : eventOf(final, this.log)
+    for (const subscriber of [...this.subscribers]) {
+      try {
+        subscriber.topicClosed(event)
+      } catch (error) {
+        this.log.error({ err: error }, 'a stream failed to take a topic close')
+      }
+    }
   }
 }
 
@@ -32,13 +49,13 @@ class LocalTopic implements TopicListener {
 export class TopicHub {
   readonly #topics = new Map<string, LocalTopic>()
 
-  constructor (readonly broker: Broker) {}
+  constructor (readonly broker: Broker, readonly log: FastifyBaseLogger) {}
 
   /** Resolves once the broker delivers the topic here, so a read made afterwards misses nothing. */
   async join (topic: string, subscriber: TopicSubscriber): Promise<void> {
     let local = this.#topics.get(topic)
     if (local === undefined) {
-      const created = local = new LocalTopic()
+      const created = local = new LocalTopic(this.log)
       this.#topics.set(topic, created)
       created.ready = this.broker.listen(topic, created).then((unlisten) => {
         if (this.#topics.get(topic) !== created) return unlisten()
@@ -58,10 +75,5 @@ export class TopicHub {
     if (local === undefined || !local.subscribers.delete(subscriber) || local.subscribers.size > 0) return
     this.#topics.delete(topic)
     local.unlisten?.()
-  }
-
-  /** Topics this instance listens to. */
-  get size (): number {
-    return this.#topics.size
   }
 }

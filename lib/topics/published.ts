@@ -1,4 +1,5 @@
-import type { BrokerEvent, TopicPosition } from '../broker/types.js'
+import type { FastifyBaseLogger } from 'fastify'
+import type { BrokerEvent, EventPayload, TopicPosition } from '../broker/types.js'
 import { encodeEntry } from '../protocol/cursor.js'
 import { Event } from '../protocol/event.js'
 import { frameChunk } from '../protocol/framing.js'
@@ -33,4 +34,27 @@ export class Published {
 
 export function isPublished (msg: unknown): msg is Published {
   return msg instanceof Published
+}
+
+/**
+ * The Published for a broker event; undefined, logged, when it is not a valid event (written by
+ * something else than this plugin, or by an older version): a broker's bad data is dropped, never thrown.
+ */
+export function publishedOf (source: BrokerEvent, log: Pick<FastifyBaseLogger, 'warn'>): Published | undefined {
+  try {
+    return new Published(source)
+  } catch (error) {
+    log.warn({ err: error, topic: source.topic, offset: source.offset }, 'a malformed event from the broker was dropped')
+    return undefined
+  }
+}
+
+/** A topic's final event from the broker; undefined, logged, when it is not valid. */
+export function eventOf (payload: EventPayload, log: Pick<FastifyBaseLogger, 'warn'>): Event | undefined {
+  try {
+    return new Event({ event: payload.event, data: payload.data })
+  } catch (error) {
+    log.warn({ err: error }, 'a malformed final event from the broker was dropped')
+    return undefined
+  }
 }

@@ -1,20 +1,20 @@
-import { type Cursor, decodeCursor, encodeCursor } from '../protocol/cursor.js'
+import type { TopicPosition } from '../broker/types.js'
+import { TooManyTopicsError } from '../errors.js'
+import { type Cursor, cursorEntryBound, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../protocol/cursor.js'
 import type { TopicHub } from './hub.js'
 import type { Published } from './published.js'
-import { Subscription, type SubscriptionOwner } from './subscription.js'
+import { REPLAY_PAGE, Subscription, type SubscriptionOwner } from './subscription.js'
 
 export interface StreamTopicsOwner extends SubscriptionOwner {
   /** The stream resumed `topic` from its cursor. */
   resumed (topic: string): void
 }
 
-function byTopic (a: Subscription, b: Subscription): number {
-  return a.topic < b.topic ? -1 : 1
-}
-
 /**
  * The topics of one stream and its cursor: for each topic, the position of the last event
- * processed. A stream has few topics: a sorted array (the cursor's order) costs less than maps.
+ * processed. Every rule about the cursor is here: when it moves, when it must be written, when an
+ * event's shared bytes carry it. A stream has few topics: a sorted array (the cursor's order) costs
+ * less than maps.
  */
 export class StreamTopics {
   readonly #subscriptions: Subscription[] = []
@@ -22,12 +22,16 @@ export class StreamTopics {
   readonly #resume: Cursor | undefined
   /** A Last-Event-ID was sent but is not a cursor: every topic starts with a reset. */
   readonly #unknownId: boolean
+  readonly #maxTopics: number
+  /** The most the cursor can take, for the topics subscribed: kept under MAX_CURSOR_LENGTH. */
+  #cursorBound = 0
   /** The cursor moved since an id was last written. */
-  dirty = false
+  #dirty = false
 
-  constructor (readonly hub: TopicHub, readonly owner: StreamTopicsOwner, lastEventId: string | undefined) {
+  constructor (readonly hub: TopicHub, readonly owner: StreamTopicsOwner, lastEventId: string | undefined, maxTopics: number) {
     this.#resume = decodeCursor(lastEventId)
     this.#unknownId = lastEventId !== undefined && lastEventId !== '' && this.#resume === undefined
+    this.#maxTopics = maxTopics
   }
 
   get size (): number {
@@ -39,27 +43,37 @@ export class StreamTopics {
     return undefined
   }
 
-  /** Subscribes and queues what the client missed; resolves true when the topic is closed. */
+  /**
+   * Subscribes and queues what the client missed. Resolves true when the topic is closed with
+   * nothing left for this client (a 204 before the stream opens).
+   */
   async subscribe (topic: string): Promise<boolean> {
     if (this.#find(topic) !== undefined) return false
-    const subscription = new Subscription(topic, this.owner)
-    this.#subscriptions.push(subscription)
-    this.#subscriptions.sort(byTopic)
+    const bound = cursorEntryBound(topic)
+    if (this.#subscriptions.length >= this.#maxTopics || this.#cursorBound + bound > MAX_CURSOR_LENGTH) {
+      throw new TooManyTopicsError(topic, this.#maxTopics)
+    }
+    const subscription = new Subscription(topic, this.owner, this.hub.broker)
+    this.#insert(subscription)
+    this.#cursorBound += bound
     try {
       await this.hub.join(topic, subscription)
       const from = this.#resume?.get(topic)
       this.#resume?.delete(topic)
-      const read = await this.hub.broker.read(topic, from)
+      const read = await this.hub.broker.read(topic, from, REPLAY_PAGE)
       if (this.#find(topic) !== subscription) return false
-      if (read.closed) {
+      const exact = from !== undefined && read.complete
+      // Closed: a client that has every event is told to stop (204); one that missed some gets them,
+      // or a reset when they are past the history, then the close.
+      const missed = exact ? read.head > from.offset : from !== undefined || this.#unknownId
+      if (read.closed && !missed) {
         this.unsubscribe(topic)
         return true
       }
-      const exact = from !== undefined && read.complete
       if (exact) this.owner.resumed(topic)
       else if (from !== undefined || this.#unknownId) this.owner.reset(topic)
       subscription.start(read, exact ? from.offset : undefined)
-      this.dirty = true
+      this.#dirty = true
       return false
     } catch (error) {
       this.unsubscribe(topic)
@@ -67,21 +81,44 @@ export class StreamTopics {
     }
   }
 
+  /** In topic order, found by bisection: subscribing n topics costs O(n^2) moves at most, no sort. */
+  #insert (subscription: Subscription): void {
+    const list = this.#subscriptions
+    let low = 0
+    let high = list.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (list[middle].topic < subscription.topic) low = middle + 1
+      else high = middle
+    }
+    list.splice(low, 0, subscription)
+  }
+
   unsubscribe (topic: string): void {
     const subscription = this.#find(topic)
     if (subscription === undefined) return
     this.#subscriptions.splice(this.#subscriptions.indexOf(subscription), 1)
+    this.#cursorBound -= cursorEntryBound(topic)
+    subscription.leave()
     this.hub.leave(topic, subscription)
-    this.dirty = true
+    this.#dirty = true
   }
 
-  /** Moves the cursor past `published`; false when the stream has left its topic meanwhile. */
-  processed (published: Published): boolean {
+  /** Moves the cursor past `published` (whatever the handler writes for it); false when the stream left its topic. */
+  advance (published: Published): boolean {
     const subscription = this.#find(published.topic)
     if (subscription === undefined) return false
     subscription.cursor = published.position
-    this.dirty = true
+    this.#dirty = true
     return true
+  }
+
+  /** A reset that skips the topic to `position` (the history moved past the client): the cursor follows. */
+  jump (topic: string, position: TopicPosition | undefined): void {
+    const subscription = this.#find(topic)
+    if (subscription === undefined || position === undefined) return
+    subscription.cursor = position
+    this.#dirty = true
   }
 
   /**
@@ -93,21 +130,32 @@ export class StreamTopics {
     const only = this.#subscriptions[0]
     if (only.topic !== published.topic || only.cursor === undefined) return false
     only.cursor = published.position
-    this.dirty = false
+    this.#dirty = false
     return true
   }
 
-  /** True when the cursor is this event's position alone, so the event's shared bytes carry the right id. */
-  isSoleCursor (published: Published): boolean {
-    return this.#subscriptions.length === 1 && this.#subscriptions[0].cursor === published.position
+  /**
+   * The event about to be written is `published`, and the cursor to write is its position alone:
+   * its shared bytes carry the right id, and the cursor is written by them. False otherwise.
+   */
+  takeSharedWrite (published: Published): boolean {
+    if (!this.#dirty || this.#subscriptions.length !== 1 || this.#subscriptions[0].cursor !== published.position) return false
+    this.#dirty = false
+    return true
   }
 
-  cursorId (): string {
+  /** The cursor to write on the next chunk, when it moved since the last one; undefined otherwise. */
+  takeCursorId (): string | undefined {
+    if (!this.#dirty) return undefined
+    this.#dirty = false
     return encodeCursor(this.#subscriptions)
   }
 
   leaveAll (): void {
-    for (const subscription of this.#subscriptions) this.hub.leave(subscription.topic, subscription)
+    for (const subscription of this.#subscriptions) {
+      subscription.leave()
+      this.hub.leave(subscription.topic, subscription)
+    }
     this.#subscriptions.length = 0
   }
 }

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import type { Broker } from '../../lib/index.js'
 import { redisBroker } from '../../lib/redis/index.js'
+import type { RedisBrokerOptions } from '../../lib/redis/options.js'
 
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -24,7 +25,7 @@ export async function redisAvailable (t: Test): Promise<boolean> {
 }
 
 /** Brokers on one fresh key prefix (one test's "cluster"), their keys removed when the test ends. */
-export function redisCluster (t: Test): () => Broker {
+export function redisCluster (t: Test, options: RedisBrokerOptions = {}): () => Broker {
   const prefix = `sse-test:${randomUUID()}:`
   const brokers: Broker[] = []
   t.teardown(async () => {
@@ -35,7 +36,7 @@ export function redisCluster (t: Test): () => Broker {
     await admin.quit()
   })
   return () => {
-    const broker = redisBroker({ url: redisUrl }, { prefix })
+    const broker = redisBroker({ url: redisUrl }, { ...options, prefix })
     brokers.push(broker)
     return broker
   }
