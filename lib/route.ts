@@ -34,11 +34,15 @@ export function chunked (handler: StreamHandler<any, any, any>, chunkOptions?: C
   return Object.assign(route, { [kChunkedRoute]: true })
 }
 
-/** The headers of a stream: those set by hooks and other plugins, then ours. */
+/**
+ * The headers of a stream: those set by hooks, other plugins and `init`, then ours. SSE is always
+ * `text/event-stream`; ndjson and raw keep a `Content-Type` the route set (Aino's `response_header`).
+ */
 function streamHeaders (reply: FastifyReply, options: StreamOptions): Record<string, string | number | string[]> {
+  const own = reply.getHeaders() as Record<string, string | number | string[]>
   return {
-    ...(reply.getHeaders() as Record<string, string | number | string[]>),
-    'content-type': options.contentType,
+    ...own,
+    'content-type': options.format !== 'sse' && own['content-type'] !== undefined ? own['content-type'] : options.contentType,
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no'
   }
@@ -57,7 +61,7 @@ function lastEventIdOf (request: FastifyRequest): string | undefined {
 export async function openStream (runtime: Runtime, request: FastifyRequest, reply: FastifyReply, handler: StreamHandler, options: StreamOptions, state: unknown): Promise<FastifyReply> {
   if (reply.sent) throw new ReplySentError()
   if (request.method === 'HEAD') {
-    return reply.code(200).headers(streamHeaders(reply, options)).send()
+    return reply.headers(streamHeaders(reply, options)).send()
   }
   if (runtime.lifecycle.phase() !== 'running' || runtime.streams.size >= runtime.settings.maxConnections) {
     return sendAway(runtime, reply, options)
@@ -86,7 +90,8 @@ export async function openStream (runtime: Runtime, request: FastifyRequest, rep
       return reply
     case 'open':
       reply.hijack()
-      actor.open(streamHeaders(reply, options), opening.initial)
+      // The status a hook or `init` set (Aino's `response_status`), 200 by default.
+      actor.open(reply.statusCode, streamHeaders(reply, options), opening.initial)
       return reply
   }
 }
@@ -109,7 +114,7 @@ function sendAway (runtime: Runtime, reply: FastifyReply, options: StreamOptions
   }
   reply.hijack()
   const writer = new Writer(reply.raw as RawReply, runtime.stats)
-  writer.open(streamHeaders(reply, options))
+  writer.open(200, streamHeaders(reply, options))
   writer.write(`retry: ${retry}\n\n`)
   void writer.end(options.drainTimeout)
   return reply

@@ -3,6 +3,7 @@ import type { EventPayload } from './broker/types.js'
 import { refuseUnknownKeys } from './check-keys.js'
 import { IdReservedError, InvalidFieldError, PublishFailedError } from './errors.js'
 import { encodeEntry } from './protocol/cursor.js'
+import { checkChunks } from './protocol/encoders.js'
 import { checkFieldValue, Event } from './protocol/event.js'
 import type { Runtime } from './runtime.js'
 import type { SseDecorator, SseStats } from './types.js'
@@ -47,9 +48,21 @@ export function createSseDecorator (runtime: Runtime): SseDecorator {
     notify (connectionId, msg) {
       return runtime.byId.get(connectionId)?.notify(msg) ?? false
     },
+    send (connectionId, chunks) {
+      checkChunks(chunks) // before anything is queued: a bad chunk is the caller's error, not the stream's
+      return runtime.byId.get(connectionId)?.push(chunks) ?? false
+    },
+    close (connectionId, final) {
+      if (final !== undefined) checkChunks(final)
+      return runtime.byId.get(connectionId)?.end(final) ?? false
+    },
     async closeTopic (topic, final) {
       validateTopic(topic)
       await runtime.broker.closeTopic(topic, final === undefined ? undefined : toPayload(final, undefined))
+    },
+    async reopenTopic (topic) {
+      validateTopic(topic)
+      await runtime.broker.reopenTopic(topic)
     },
     get connections () {
       return runtime.streams.size

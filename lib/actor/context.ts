@@ -1,4 +1,4 @@
-import type { EventEncoder, Format } from '../protocol/encoders.js'
+import type { Chunk, EventEncoder, Format } from '../protocol/encoders.js'
 import type { TopicHub } from '../topics/hub.js'
 import type { SseStats } from '../types.js'
 import type { HeartbeatScheduler } from './heartbeat.js'
@@ -27,6 +27,13 @@ export interface StreamOptions {
   maxTopicsPerStream: number
 }
 
+/** A stream as `app.sse` reaches it by its id: each call goes through its mailbox. */
+export interface StreamByIdentity {
+  notify (msg: unknown): boolean
+  push (chunks: Chunk | Chunk[]): boolean
+  end (final: Chunk | Chunk[] | undefined): boolean
+}
+
 /** What every stream of one plugin instance shares. */
 export interface PluginContext {
   readonly heartbeats: HeartbeatScheduler
@@ -35,7 +42,7 @@ export interface PluginContext {
   /** Every stream, opening or open: counts toward maxConnections and is ended on shutdown. */
   readonly streams: Set<{ shutdown (retry: number): Promise<void> }>
   /** Streams whose id was asked for, so `notify` can reach them. */
-  readonly byId: Map<string, { notify (msg: unknown): boolean }>
+  readonly byId: Map<string, StreamByIdentity>
   /** A `retry:` value spread over time, so that clients sent away do not all come back at once. */
   jitteredRetry (): number
 }

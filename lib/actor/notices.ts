@@ -1,4 +1,5 @@
 import type { TopicPosition } from '../broker/types.js'
+import type { Chunk } from '../protocol/encoders.js'
 import type { Event } from '../protocol/event.js'
 import { isPublished } from '../topics/published.js'
 
@@ -20,6 +21,16 @@ export class ReplayMore {
   constructor (readonly next: () => void) {}
 }
 
+/** Chunks from `app.sse.send`: written as they are, in mailbox order. */
+export class Sent {
+  constructor (readonly chunks: Chunk | Chunk[]) {}
+}
+
+/** `app.sse.close`: the stream ends here, after what was queued before; never dropped. */
+export class CloseRequested {
+  constructor (readonly final: Chunk | Chunk[] | undefined) {}
+}
+
 /** A message from `app.sse.notify`, for `handleNotify`. */
 export class Notified {
   constructor (readonly msg: unknown) {}
@@ -33,5 +44,5 @@ export const PULL = Symbol('fastify-sse-actors.pull')
  * a silent gap), and a source's pull (a drop would leave it silent for good).
  */
 export function isKept (msg: unknown): boolean {
-  return isPublished(msg) || msg === PULL || msg instanceof TopicReset || msg instanceof TopicClosed || msg instanceof ReplayMore
+  return isPublished(msg) || msg === PULL || msg instanceof TopicReset || msg instanceof TopicClosed || msg instanceof ReplayMore || msg instanceof CloseRequested
 }

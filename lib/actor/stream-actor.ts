@@ -12,7 +12,7 @@ import { closeRules } from './close-rules.js'
 import type { PluginContext, StreamOptions } from './context.js'
 import { nextPhase, type Phase } from './lifecycle.js'
 import { MailboxLoop, type LoopOwner } from './mailbox-loop.js'
-import { Notified, ReplayMore, TopicClosed, TopicReset } from './notices.js'
+import { CloseRequested, Notified, ReplayMore, Sent, TopicClosed, TopicReset } from './notices.js'
 import { SourceDriver } from './source.js'
 import { StreamOutput } from './stream-output.js'
 import { Timer, Timers, type TimerOwner } from './timers.js'
@@ -56,6 +56,8 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
   /** The handler's `init` while it runs: `terminate` waits for it. */
   #initializing: Promise<unknown> | undefined
   #closedFor: CloseReason | undefined
+  /** `app.sse.close` was called: the stream takes nothing more from outside. */
+  #endRequested = false
   #closed: Promise<void> | undefined
 
   constructor (request: FastifyRequest, reply: FastifyReply, handler: ChunkedHandler, options: StreamOptions, context: PluginContext, state: unknown, lastEventId: string | undefined) {
@@ -135,9 +137,22 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
 
   /** `app.sse.notify`: false when the handler takes no messages. */
   notify (msg: unknown): boolean {
+    if (this.#endRequested) return false
     if (this.#handler.handleNotify !== undefined) return this.#loop.enqueue(new Notified(msg), true)
     if (this.#handler.handle === undefined) return false
     return this.#loop.enqueue(msg, true)
+  }
+
+  /** `app.sse.send`: chunks in order with what `handle` writes; a stream takes them with or without `handle`. */
+  push (chunks: Chunk | Chunk[]): boolean {
+    return !this.#endRequested && this.#loop.enqueue(new Sent(chunks), true)
+  }
+
+  /** `app.sse.close`: ends the stream once what its mailbox holds was handled; nothing is taken after it. */
+  end (final: Chunk | Chunk[] | undefined): boolean {
+    if (this.#endRequested) return false
+    this.#endRequested = true
+    return this.#loop.enqueue(new CloseRequested(final), false)
   }
 
   fire (timer: Timer): void {
@@ -217,13 +232,13 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
   }
 
   /** Sends the headers and what `init` returned, then starts taking messages. */
-  open (headers: Record<string, string | number | string[]>, initial: InitResult): void {
+  open (status: number, headers: Record<string, string | number | string[]>, initial: InitResult): void {
     if (this.output.writer.res.destroyed) {
       void this.#close('client-closed') // gone between init and now: its 'close' is on its way
       return
     }
     this.phase = nextPhase(this.phase, 'open')
-    this.output.writer.open(headers)
+    this.output.writer.open(status, headers)
     if (this.#options.retry !== undefined && this.#options.format === 'sse') this.output.writeRaw(`retry: ${this.#options.retry}\n\n`)
     if (this.#options.heartbeat !== false) this.#context.heartbeats.add(this.output, this.#options.heartbeat)
     if (outcomeOf(initial) === 'stop') {
@@ -254,6 +269,12 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
       return undefined
     } else if (msg instanceof ReplayMore) {
       msg.next()
+      return undefined
+    } else if (msg instanceof Sent) {
+      const { chunks } = msg
+      return this.#run(() => this.output.writeChunks(chunks))
+    } else if (msg instanceof CloseRequested) {
+      void this.#close('stopped', msg.final)
       return undefined
     }
     let result: HandleResult | Promise<HandleResult>

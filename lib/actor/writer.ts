@@ -31,12 +31,12 @@ export class Writer {
   }
 
   /** Sends the status and headers now, so proxies and clients see the stream open. */
-  open (headers: Record<string, string | number | string[]>): void {
+  open (status: number, headers: Record<string, string | number | string[]>): void {
     const res = this.res as ServerResponse
     const socket = res.socket
     // On HTTP/1.1 the head and what the stream writes at once (retry:, a first id) leave in one syscall.
     if (socket instanceof Socket && !isHttp2(res) && socket.writableCorked === 0) corkForThisTick(socket)
-    res.writeHead(200, headers)
+    res.writeHead(status, headers)
     res.flushHeaders()
     // Direct writes are safe only once our headers are on the socket and nothing of ours is buffered.
     if (socket instanceof Socket && !isHttp2(res) && res.writableLength === socket.writableLength) {

@@ -127,6 +127,11 @@ class MemoryBroker implements Broker {
     state.fanout.closed(state.final)
   }
 
+  async reopenTopic (topic: string): Promise<void> {
+    this.#check(topic)
+    this.#tombstones.delete(topic) // the next publish or listen starts a new MemoryTopic: a new epoch
+  }
+
   async close (): Promise<void> {
     this.#closed = true
     this.#topics.clear()

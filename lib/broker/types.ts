@@ -65,6 +65,8 @@ export interface Broker {
   read(topic: string, after?: TopicPosition, limit?: number): Promise<ReadResult>
   /** Leaves a tombstone and tells every listener on every instance. Later publishes reject with SSE_ERR_TOPIC_CLOSED. */
   closeTopic(topic: string, final?: EventPayload): Promise<void>
+  /** Removes the tombstone on every instance: the topic may be used again, in a new epoch (its history is gone). */
+  reopenTopic(topic: string): Promise<void>
   /** Releases what the broker holds (never a connection the user passed in). */
   close(): Promise<void>
 }

@@ -26,6 +26,13 @@ export function encoderFor (format: Format): EventEncoder {
   return encoders[format]
 }
 
+/** Throws SSE_ERR_INVALID_CHUNK unless `value` is a chunk or an array of chunks. */
+export function checkChunks (value: unknown): void {
+  for (const chunk of Array.isArray(value) ? value : [value]) {
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array) && !(chunk instanceof Event)) throw describeInvalidChunk(chunk)
+  }
+}
+
 /** Says why a value is not a Chunk, naming the usual mistake: the DOM's global Event. */
 export function describeInvalidChunk (value: unknown): InstanceType<typeof InvalidChunkError> {
   if (typeof globalThis.Event === 'function' && value instanceof globalThis.Event) {

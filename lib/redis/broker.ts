@@ -96,6 +96,12 @@ class RedisBroker implements Broker {
     await unavailableOnFailure(closeScript.run(this.#redis.commands, keys, [this.#settings.tombstoneTtl, channel, payload]))
   }
 
+  async reopenTopic (topic: string): Promise<void> {
+    const { keys } = await this.#ready(topic)
+    // The topic's keys share one slot: one DEL. Its next publish makes a new epoch.
+    await unavailableOnFailure(this.#redis.commands.del(...keys))
+  }
+
   async close (): Promise<void> {
     if (this.#closed) return
     this.#signal('CLOSE')
