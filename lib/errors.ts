@@ -44,3 +44,6 @@ export const InvalidTopicError = createError<[reason: string]>(
 // A RangeError: the value is well formed, it is past a limit (`maxTopicsPerStream`).
 export const TooManyTopicsError = createError<[topic: string, limit: number]>(
   'SSE_ERR_TOO_MANY_TOPICS', 'Cannot subscribe to topic "%s": a stream may subscribe to at most %d topics (maxTopicsPerStream), so that its cursor fits in a Last-Event-ID', 500, RangeError)
+
+export const NotWebSocketRouteError = createError(
+  'SSE_ERR_NOT_WEBSOCKET', 'This route does not accept a WebSocket upgrade (chunk: { websocket: true } does)', 400)

@@ -2,7 +2,8 @@ import type { StreamOptions } from './actor/context.js'
 import { integerOption } from './broker/validate.js'
 import { refuseUnknownKeys } from './check-keys.js'
 import { InvalidOptionError } from './errors.js'
-import { contentTypes, encoderFor, type Format } from './protocol/encoders.js'
+import type { Format } from './protocol/encoders.js'
+import { formats, isFormat } from './protocol/formats.js'
 import type { ChunkOptions, MailboxOptions, ReplyChunkOptions, SsePluginOptions } from './types.js'
 
 export const defaults = {
@@ -21,10 +22,11 @@ function keysOf<T> () {
 }
 
 const mailboxKeys = keysOf<MailboxOptions>()('limit', 'overflow')
-const chunkKeys = keysOf<ChunkOptions>()('format', 'heartbeat', 'retry', 'mailbox', 'highWaterMark', 'drainTimeout', 'maxTopicsPerStream')
-const replyKeys = keysOf<ReplyChunkOptions>()(...chunkKeys as Array<keyof ChunkOptions>, 'state')
+const chunkKeys = keysOf<ChunkOptions>()('format', 'heartbeat', 'retry', 'mailbox', 'highWaterMark', 'drainTimeout', 'maxTopicsPerStream', 'websocket')
+// A WebSocket upgrade is routed to a route declared for it: a reply decided at request time cannot ask for one.
+const replyKeys = keysOf<ReplyChunkOptions>()(...chunkKeys.filter((key) => key !== 'websocket') as Array<keyof ReplyChunkOptions>, 'state')
 /** The route defaults a plugin may set: every chunk option but `format`. */
-const pluginStreamKeys = chunkKeys.filter((key) => key !== 'format') as Array<Exclude<keyof ChunkOptions, 'format'>>
+const pluginStreamKeys = chunkKeys.filter((key) => key !== 'format' && key !== 'websocket') as Array<Exclude<keyof ChunkOptions, 'format' | 'websocket'>>
 const pluginOwnKeys = keysOf<SsePluginOptions>()(...pluginStreamKeys, 'broker', 'maxConnections', 'shutdownTimeout')
 // Fastify hands its own register options to the plugin with ours (fastify 5: prefix, logLevel, logSerializers).
 const pluginKeys = [...pluginOwnKeys, 'prefix', 'logLevel', 'logSerializers']
@@ -50,7 +52,7 @@ function checkObject (options: object, allowed: readonly string[], where: string
 
 /** Heartbeats are SSE comments: other formats never get one, and a route that asks for one is told so. */
 function heartbeatOf (format: Format, base: unknown, route: unknown): number | false {
-  if (format !== 'sse') {
+  if (formats[format].heartbeat === 'none') {
     if (route !== undefined && route !== false) throw new InvalidOptionError('heartbeat', `heartbeats are SSE comments: a ${format} stream has none (leave it out or set false)`)
     return false
   }
@@ -62,18 +64,24 @@ function heartbeatOf (format: Format, base: unknown, route: unknown): number | f
  * Merges a route's `chunk` options over the plugin's and checks them once, when the route is declared.
  * `base` comes from the plugin options, already checked by `resolvePluginOptions`.
  */
+function websocketOption (value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw new InvalidOptionError('websocket', `must be a boolean, got ${String(value)}`)
+  return value
+}
+
 export function resolveStreamOptions (base: ChunkOptions, route: ChunkOptions = {}, where = 'chunk'): StreamOptions {
   checkObject(route, chunkKeys, where)
   refuseUnknownKeys(route.mailbox, mailboxKeys, `${where}.mailbox`)
   const merged = { ...base, ...route, mailbox: { ...defaults.mailbox, ...base.mailbox, ...route.mailbox } }
   const format: Format = merged.format ?? 'sse'
-  if (!Object.hasOwn(contentTypes, format)) throw new InvalidOptionError('format', `must be 'sse', 'ndjson' or 'raw', got ${String(format)}`)
+  if (!isFormat(format)) throw new InvalidOptionError('format', `must be 'sse', 'ndjson' or 'raw', got ${String(format)}`)
   const overflow = merged.mailbox.overflow
   if (overflow !== 'disconnect' && overflow !== 'drop-oldest') throw new InvalidOptionError('mailbox.overflow', `must be 'disconnect' or 'drop-oldest', got ${String(overflow)}`)
   return {
     format,
-    encode: encoderFor(format),
-    contentType: contentTypes[format],
+    rules: formats[format],
+    websocket: websocketOption(route.websocket),
     heartbeat: heartbeatOf(format, base.heartbeat, route.heartbeat),
     retry: optionalRetry(merged.retry),
     mailboxLimit: positive('mailbox.limit', merged.mailbox.limit, true),

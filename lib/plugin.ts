@@ -3,7 +3,9 @@ import fp from 'fastify-plugin'
 import { memoryBroker } from './broker/memory.js'
 import { resolvePluginOptions, resolveReplyOptions } from './options.js'
 import { checkHandler } from './check-handler.js'
-import { chunked, isChunkedRoute, openStream } from './route.js'
+import { chunked, isChunkedRoute, openStream, webSocketHandlerOf } from './route.js'
+import { declareWsHandler } from './websocket/established.js'
+import { routeUpgrades } from './websocket/upgrade.js'
 import { guardEventStreamsWhileClosing } from './closing-gate.js'
 import { createRuntime, kRuntime, runtimeOf, type Runtime } from './runtime.js'
 import { createSseDecorator } from './sse-decorator.js'
@@ -46,8 +48,14 @@ async function plugin (app: FastifyInstance, options: SsePluginOptions): Promise
   // `{ chunk: true, handler }`: the handler object becomes a real route function. This also runs for
   // the HEAD route Fastify generates, whose route function answers headers only.
   app.addHook('onRoute', (route: RouteOptions & { chunk?: unknown }) => {
-    if (route.chunk === undefined || isChunkedRoute(route.handler)) return
-    route.handler = chunked(route.handler as unknown as StreamHandler, chunkOptionsOf(route.chunk))
+    if (route.chunk !== undefined && !isChunkedRoute(route.handler)) {
+      route.handler = chunked(route.handler as unknown as StreamHandler, chunkOptionsOf(route.chunk))
+    }
+    const wsHandler = webSocketHandlerOf(route.handler)
+    if (wsHandler !== undefined) {
+      routeUpgrades(app)
+      declareWsHandler(route, wsHandler)
+    }
   })
 
   guardEventStreamsWhileClosing(app, runtime)

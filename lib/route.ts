@@ -1,19 +1,29 @@
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { WebSocket } from 'ws'
 import type { StreamOptions } from './actor/context.js'
 import { SourceDriver } from './actor/source.js'
 import { StreamActor } from './actor/stream-actor.js'
 import { Writer, type RawReply } from './actor/writer.js'
 import { checkHandler } from './check-handler.js'
-import { ReplySentError } from './errors.js'
+import { NotWebSocketRouteError, ReplySentError } from './errors.js'
 import { resolveStreamOptions } from './options.js'
 import { outcomeOf, type Shutdown } from './results.js'
 import { type Runtime, runtimeOf } from './runtime.js'
 import type { ChunkedHandler, ChunkOptions, InitResult, StreamHandler } from './types.js'
+import { acceptWebSocket, overWebSocket } from './websocket/accept.js'
+import { runOverEstablished } from './websocket/established.js'
+import { upgradeOf } from './websocket/upgrade.js'
+import { WebSocketWriter } from './websocket/ws-writer.js'
 
 const kChunkedRoute = Symbol.for('fastify-sse-actors.route')
 
 export function isChunkedRoute (handler: unknown): boolean {
   return typeof handler === 'function' && kChunkedRoute in handler
+}
+
+/** The WebSocket side of a chunked route function that also takes upgrades; undefined otherwise. */
+export function webSocketHandlerOf (handler: unknown): ((ws: WebSocket, request: FastifyRequest) => Promise<void>) | undefined {
+  return isChunkedRoute(handler) ? (handler as unknown as Record<symbol, ReturnType<typeof webSocketHandlerOf>>)[kChunkedRoute] : undefined
 }
 
 /**
@@ -31,7 +41,13 @@ export function chunked (handler: StreamHandler<any, any, any>, chunkOptions?: C
     }
     return openStream(runtime, request, reply, handler, resolved.options, undefined)
   }
-  return Object.assign(route, { [kChunkedRoute]: true })
+  if (chunkOptions?.websocket !== true) return Object.assign(route, { [kChunkedRoute]: undefined })
+  // With @fastify/websocket in the app, it upgrades and calls this with the socket.
+  const wsHandler = async function chunkedWebSocket (ws: WebSocket, request: FastifyRequest): Promise<void> {
+    const runtime = runtimeOf(request.server)
+    return runOverEstablished(runtime, request, handler, resolveStreamOptions(runtime.settings.base, chunkOptions), ws)
+  }
+  return Object.assign(route, { [kChunkedRoute]: wsHandler })
 }
 
 /**
@@ -42,7 +58,7 @@ function streamHeaders (reply: FastifyReply, options: StreamOptions): Record<str
   const own = reply.getHeaders() as Record<string, string | number | string[]>
   return {
     ...own,
-    'content-type': options.format !== 'sse' && own['content-type'] !== undefined ? own['content-type'] : options.contentType,
+    'content-type': options.rules.ownContentType && own['content-type'] !== undefined ? own['content-type'] : options.rules.contentType,
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no'
   }
@@ -58,16 +74,20 @@ function lastEventIdOf (request: FastifyRequest): string | undefined {
   return new URLSearchParams(url.slice(query + 1)).get('lastEventId') ?? undefined
 }
 
-export async function openStream (runtime: Runtime, request: FastifyRequest, reply: FastifyReply, handler: StreamHandler, options: StreamOptions, state: unknown): Promise<FastifyReply> {
+export async function openStream (runtime: Runtime, request: FastifyRequest, reply: FastifyReply, handler: StreamHandler, routeOptions: StreamOptions, state: unknown): Promise<FastifyReply> {
   if (reply.sent) throw new ReplySentError()
   if (request.method === 'HEAD') {
-    return reply.headers(streamHeaders(reply, options)).send()
+    return reply.headers(streamHeaders(reply, routeOptions)).send()
   }
+  const upgrade = upgradeOf(request.raw)
+  if (upgrade !== undefined && !routeOptions.websocket) return reply.code(400).send(new NotWebSocketRouteError())
+  const options = upgrade === undefined ? routeOptions : overWebSocket(routeOptions)
   if (runtime.lifecycle.phase() !== 'running' || runtime.streams.size >= runtime.settings.maxConnections) {
     return sendAway(runtime, reply, options)
   }
   const behaviour: ChunkedHandler = typeof handler === 'function' ? new SourceDriver(handler) : handler
-  const actor = new StreamActor(request, reply, behaviour, options, runtime, state, lastEventIdOf(request))
+  const writer = upgrade === undefined ? new Writer(reply.raw as RawReply, runtime.stats) : new WebSocketWriter(runtime.stats)
+  const actor = new StreamActor(request, reply, writer, behaviour, options, runtime, state, lastEventIdOf(request))
   let opening
   try {
     opening = await actor.init()
@@ -90,8 +110,9 @@ export async function openStream (runtime: Runtime, request: FastifyRequest, rep
       return reply
     case 'open':
       reply.hijack()
+      if (upgrade !== undefined) acceptWebSocket(actor, writer as WebSocketWriter, upgrade, request.raw, options, opening.initial)
       // The status a hook or `init` set (Aino's `response_status`), 200 by default.
-      actor.open(reply.statusCode, streamHeaders(reply, options), opening.initial)
+      else actor.open(reply.statusCode, streamHeaders(reply, options), opening.initial)
       return reply
   }
 }
@@ -109,13 +130,13 @@ function refuse (reply: FastifyReply, result: InitResult): FastifyReply {
  */
 function sendAway (runtime: Runtime, reply: FastifyReply, options: StreamOptions): FastifyReply {
   const retry = runtime.jitteredRetry()
-  if (options.format !== 'sse') {
+  if (options.rules.sendAway === 'status') {
     return reply.code(503).header('retry-after', Math.ceil(retry / 1000)).send()
   }
   reply.hijack()
   const writer = new Writer(reply.raw as RawReply, runtime.stats)
   writer.open(200, streamHeaders(reply, options))
   writer.write(`retry: ${retry}\n\n`)
-  void writer.end(options.drainTimeout)
+  void writer.end(options.drainTimeout, 'stopped')
   return reply
 }

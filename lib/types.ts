@@ -97,13 +97,18 @@ export interface ChunkOptions {
    * stream's cursor always fits what the server accepts back (4 KB). A positive integer. Default 64.
    */
   maxTopicsPerStream?: number
+  /**
+   * The route also accepts a WebSocket upgrade and runs the same handler over it, one actor per
+   * socket (route level only). Default false.
+   */
+  websocket?: boolean
 }
 
 /**
  * The plugin's options: route defaults (every `ChunkOptions` but `format`) and the instance's own. Besides
  * these, only the register options Fastify passes along (`prefix`, `logLevel`, `logSerializers`) are accepted.
  */
-export interface SsePluginOptions extends Omit<ChunkOptions, 'format'> {
+export interface SsePluginOptions extends Omit<ChunkOptions, 'format' | 'websocket'> {
   /** Where topics live. Default `memoryBroker()` (this process only). */
   broker?: Broker
   /** Streams open at once on this instance; beyond it a new SSE stream gets a jittered `retry:` and ends. Default Infinity. */
@@ -113,7 +118,7 @@ export interface SsePluginOptions extends Omit<ChunkOptions, 'format'> {
 }
 
 /** The options of `reply.chunk(handler, options)`: a route's overrides and the handler's first state. */
-export interface ReplyChunkOptions<State = any> extends ChunkOptions {
+export interface ReplyChunkOptions<State = any> extends Omit<ChunkOptions, 'websocket'> {
   /** The initial `token.state`. Default undefined. */
   state?: State
 }

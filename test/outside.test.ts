@@ -1,5 +1,5 @@
 import http from 'node:http'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { type Broker, Event, memoryBroker, topics } from '../lib/index.js'
 import { startApp } from './helpers/app.js'
 import { redisAvailable, redisCluster } from './helpers/redis.js'
@@ -86,7 +86,7 @@ t.test('a route sets the status and the Content-Type of raw and ndjson streams; 
   sse.close()
 })
 
-async function reopenCase (t: Parameters<Parameters<typeof t.test>[1]>[0], broker: Broker): Promise<void> {
+async function reopenCase (t: Test, broker: Broker): Promise<void> {
   const { app, url } = await startApp(t, { broker, heartbeat: false }, (app) => {
     app.get('/t', { chunk: true, handler: topics(() => ['again']) })
   })

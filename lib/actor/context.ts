@@ -1,16 +1,17 @@
-import type { Chunk, EventEncoder, Format } from '../protocol/encoders.js'
+import type { Chunk, Format } from '../protocol/encoders.js'
+import type { FormatRules } from '../protocol/formats.js'
 import type { TopicHub } from '../topics/hub.js'
 import type { SseStats } from '../types.js'
 import type { HeartbeatScheduler } from './heartbeat.js'
 
 /** A route's stream options, merged with the plugin's and checked once, when the route is declared. */
 export interface StreamOptions {
-  /** The wire format. */
+  /** The wire format the route chose. */
   format: Format
-  /** Turns an Event into the format's text. */
-  encode: EventEncoder
-  /** The format's Content-Type. */
-  contentType: string
+  /** How this stream is written: the format's rules, or the WebSocket transport's. */
+  rules: FormatRules
+  /** The route also accepts a WebSocket upgrade and runs the same handler over it. */
+  websocket: boolean
   /** Ms of silence before a heartbeat comment; always false on ndjson and raw. */
   heartbeat: number | false
   /** Ms written as `retry:` when an SSE stream opens; undefined: none. */

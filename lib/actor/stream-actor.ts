@@ -17,7 +17,7 @@ import { SourceDriver } from './source.js'
 import { StreamOutput } from './stream-output.js'
 import { Timer, Timers, type TimerOwner } from './timers.js'
 import { StreamToken, type TokenOwner } from './token.js'
-import type { RawReply } from './writer.js'
+import type { RawReply, StreamWriter } from './writer.js'
 
 /** The response's own stream, for the one `close` listener all responses share. */
 const kActor = Symbol('fastify-sse-actors.stream')
@@ -60,14 +60,14 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
   #endRequested = false
   #closed: Promise<void> | undefined
 
-  constructor (request: FastifyRequest, reply: FastifyReply, handler: ChunkedHandler, options: StreamOptions, context: PluginContext, state: unknown, lastEventId: string | undefined) {
+  constructor (request: FastifyRequest, reply: FastifyReply, writer: StreamWriter, handler: ChunkedHandler, options: StreamOptions, context: PluginContext, state: unknown, lastEventId: string | undefined) {
     this.#handler = handler
     this.#options = options
     this.#context = context
     this.token = new StreamToken(this, request, reply, lastEventId, state)
-    this.output = new StreamOutput(reply.raw as RawReply, context.stats, options)
+    this.output = new StreamOutput(writer, context.stats, options)
     this.#loop = new MailboxLoop(this, this.output, options, context.stats)
-    this.#relaysShared = handler.handle === undefined && options.format === 'sse'
+    this.#relaysShared = handler.handle === undefined && options.rules.eventStream
     context.streams.add(this)
     // From the start: a client that leaves while `init` runs ends the stream (and its upstream) at once.
     ;(reply.raw as unknown as Record<symbol, StreamActor>)[kActor] = this
@@ -197,13 +197,18 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
 
   /** Ends the stream for `fastify.close()`: a jittered `retry:` first, then `terminate('shutdown')`. */
   shutdown (retry: number): Promise<void> {
-    if (this.phase === 'open' && this.#options.format === 'sse') this.output.writeRaw(`retry: ${retry}\n\n`)
+    if (this.phase === 'open' && this.#options.rules.eventStream) this.output.writeRaw(`retry: ${retry}\n\n`)
     return this.#close('shutdown')
+  }
+
+  /** The transport saw the client go (a WebSocket's close). */
+  clientLeft (): void {
+    void this.#close('client-closed')
   }
 
   /** Cuts the connection: for a client that does not read while the server shuts down. */
   kill (): void {
-    this.output.writer.res.destroy()
+    this.output.writer.destroy()
   }
 
   // ---- opening -------------------------------------------------------------------------------
@@ -233,13 +238,13 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
 
   /** Sends the headers and what `init` returned, then starts taking messages. */
   open (status: number, headers: Record<string, string | number | string[]>, initial: InitResult): void {
-    if (this.output.writer.res.destroyed) {
+    if (this.output.writer.destroyed) {
       void this.#close('client-closed') // gone between init and now: its 'close' is on its way
       return
     }
     this.phase = nextPhase(this.phase, 'open')
     this.output.writer.open(status, headers)
-    if (this.#options.retry !== undefined && this.#options.format === 'sse') this.output.writeRaw(`retry: ${this.#options.retry}\n\n`)
+    if (this.#options.retry !== undefined && this.#options.rules.eventStream) this.output.writeRaw(`retry: ${this.#options.retry}\n\n`)
     if (this.#options.heartbeat !== false) this.#context.heartbeats.add(this.output, this.#options.heartbeat)
     if (outcomeOf(initial) === 'stop') {
       void this.#close('stopped', (initial as Stop).final)
@@ -353,7 +358,7 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
     this.phase = nextPhase(this.phase, 'closing')
     this.#release()
     if (rule.counts !== undefined) this.#context.stats[rule.counts]++
-    const writable = wasOpen && rule.writable && !this.output.writer.res.destroyed
+    const writable = wasOpen && rule.writable && !this.output.writer.destroyed
     if (writable) this.#writeQuietly(final)
     if (this.#initializing !== undefined) await this.#initializing // terminate comes after init, always
     let last: void | Chunk | Chunk[] = undefined
@@ -364,9 +369,9 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
     }
     if (writable && rule.writesTerminate) this.#writeQuietly(last)
     if (wasOpen) {
-      if (rule.destroys) this.output.writer.res.destroy()
+      if (rule.destroys) this.output.writer.destroy()
       // Still counted while its last bytes wait; a client that never reads them is cut at drainTimeout.
-      await this.output.writer.end(this.#options.drainTimeout)
+      await this.output.writer.end(this.#options.drainTimeout, reason)
     }
     this.#context.streams.delete(this)
     this.phase = nextPhase(this.phase, 'closed')

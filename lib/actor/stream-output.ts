@@ -6,9 +6,7 @@ import type { StreamTopics } from '../topics/stream-topics.js'
 import type { SseStats } from '../types.js'
 import type { StreamOptions } from './context.js'
 import type { Beating } from './heartbeat.js'
-import { type RawReply, Writer } from './writer.js'
-
-const HEARTBEAT = Buffer.from(':\n\n')
+import type { StreamWriter } from './writer.js'
 
 /** A blank line ends what was written: whatever the line endings, the last two line breaks. */
 const EVENT_END = /(?:\r\n|\n|\r)(?:\r\n|\n)$|\r\r$/
@@ -20,7 +18,7 @@ const EVENT_END = /(?:\r\n|\n|\r)(?:\r\n|\n)$|\r\r$/
  * the handler is writing in pieces.
  */
 export class StreamOutput implements Beating {
-  readonly writer: Writer
+  readonly writer: StreamWriter
   /** The stream's topics, once it subscribed: their cursor rides on what is written. */
   topics: StreamTopics | undefined
   wroteSinceTick = false
@@ -30,8 +28,8 @@ export class StreamOutput implements Beating {
   /** The last characters of raw text written on an SSE stream ('' once an event ended). */
   #tail = ''
 
-  constructor (res: RawReply, stats: SseStats, options: StreamOptions) {
-    this.writer = new Writer(res, stats)
+  constructor (writer: StreamWriter, stats: SseStats, options: StreamOptions) {
+    this.writer = writer
     this.#options = options
     this.#stats = stats
   }
@@ -65,7 +63,7 @@ export class StreamOutput implements Beating {
     const topics = this.topics
     if (topics !== undefined && topics.size > 0) {
       if (id !== undefined) throw new IdReservedError()
-      if (source instanceof Published && source.event === chunk && this.#options.format === 'sse' && topics.takeSharedWrite(source)) {
+      if (source instanceof Published && source.event === chunk && this.#options.rules.eventStream && topics.takeSharedWrite(source)) {
         this.writeShared(source)
         return
       }
@@ -74,13 +72,13 @@ export class StreamOutput implements Beating {
     this.#stats.eventsWritten++
     this.wroteSinceTick = true
     this.#tail = ''
-    this.writer.write(this.#options.encode(chunk, id))
+    this.writer.write(this.#options.rules.encode(chunk, id))
   }
 
   /** A string or bytes, as they are. */
   writeRaw (chunk: string | Uint8Array): void {
     this.wroteSinceTick = true
-    if (this.#options.format === 'sse') this.#track(chunk)
+    if (this.#options.rules.eventStream) this.#track(chunk)
     this.writer.write(chunk)
   }
 
@@ -94,7 +92,7 @@ export class StreamOutput implements Beating {
 
   /** The cursor moved with nothing written to carry it: an id-only block, so a reconnect resumes. */
   writePendingCursor (): void {
-    if (this.#options.format !== 'sse' || !this.atBoundary) return
+    if (!this.#options.rules.eventStream || !this.atBoundary) return
     const id = this.topics?.takeCursorId()
     if (id === undefined) return
     this.wroteSinceTick = true
@@ -102,7 +100,7 @@ export class StreamOutput implements Beating {
   }
 
   beat (): void {
-    if (this.writer.pending === 0 && this.atBoundary) this.writer.write(HEARTBEAT)
+    if (this.writer.pending === 0 && this.atBoundary) this.writer.heartbeat()
   }
 
   #track (chunk: string | Uint8Array): void {

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
 import { Socket } from 'node:net'
 import { frameChunk, frameText } from '../protocol/framing.js'
+import type { CloseReason } from '../types.js'
 import { corkForThisTick } from './corker.js'
 
 export type RawReply = ServerResponse | Http2ServerResponse
@@ -15,12 +16,34 @@ export interface WriteCounters {
   bytesWritten: number
 }
 
+/** What a stream writes through: an HTTP response (Writer) or a WebSocket (WebSocketWriter). */
+export interface StreamWriter {
+  /** Bytes waiting to leave. */
+  readonly pending: number
+  /** The connection is gone or going: nothing more can reach the client. */
+  readonly destroyed: boolean
+  open (status: number, headers: Record<string, string | number | string[]>): void
+  write (payload: string | Uint8Array): void
+  /** A payload framed once for many streams; `payload` is the same bytes unframed. */
+  writeShared (framed: Buffer, payload: Buffer): void
+  /** Keeps an idle connection alive: a comment, a ping. */
+  heartbeat (): void
+  /** Calls `listener` once the bytes waiting have left; returns a function that cancels it. */
+  whenDrained (listener: () => void): () => void
+  /** Ends the connection for `reason`; a client that has not taken its bytes after `drainTimeout` ms is cut. */
+  end (drainTimeout: number, reason: CloseReason): Promise<void>
+  /** Cuts the connection at once. */
+  destroy (): void
+}
+
+const HEARTBEAT = Buffer.from(':\n\n')
+
 /**
  * Writes a stream's bytes. On HTTP/1.1 it frames each payload as a chunk itself and writes it
  * straight to the socket (a payload shared by many streams is framed once by its owner); elsewhere
  * (HTTP/2, a socket still busy with a pipelined response) it falls back to `res.write`.
  */
-export class Writer {
+export class Writer implements StreamWriter {
   readonly res: RawReply
   /** Set when this writer frames chunks and writes them to the socket itself. */
   #socket: Socket | undefined
@@ -43,6 +66,18 @@ export class Writer {
       this.#socket = socket
       this.#chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding === true
     }
+  }
+
+  get destroyed (): boolean {
+    return this.res.destroyed
+  }
+
+  destroy (): void {
+    this.res.destroy()
+  }
+
+  heartbeat (): void {
+    this.write(HEARTBEAT)
   }
 
   /** Bytes waiting to leave. */
@@ -110,7 +145,7 @@ export class Writer {
    * Ends the response; resolves once its last bytes have been handed to the OS or the client left.
    * A client that has not taken them after `drainTimeout` ms is cut: it cannot pin the socket.
    */
-  end (drainTimeout: number): Promise<void> {
+  end (drainTimeout: number, _reason?: CloseReason): Promise<void> {
     const res = this.res
     if (res.writableFinished || res.destroyed) return Promise.resolve()
     return new Promise((resolve) => {

@@ -6,12 +6,6 @@ export type Chunk = string | Uint8Array | Event
 
 export type Format = 'sse' | 'ndjson' | 'raw'
 
-export const contentTypes: Record<Format, string> = {
-  sse: 'text/event-stream; charset=utf-8',
-  ndjson: 'application/x-ndjson; charset=utf-8',
-  raw: 'application/octet-stream'
-}
-
 /** Turns an Event into the text of one format; `id` is the stream's cursor on streams with topics. */
 export type EventEncoder = (event: Event, id: string | undefined) => string
 
@@ -24,6 +18,18 @@ const encoders: Record<Format, EventEncoder> = {
 
 export function encoderFor (format: Format): EventEncoder {
   return encoders[format]
+}
+
+/**
+ * Over WebSocket an Event is one text message, a JSON object `{ data, event?, id? }`: `data` as it
+ * was given (JSON data stays JSON, a string stays a string), `id` the cursor on a stream with topics.
+ */
+export function websocketEncoder (event: Event, id: string | undefined): string {
+  let json = '{"data":' + (event.data === undefined ? 'null' : event.json ? event.data : JSON.stringify(event.data))
+  if (event.event !== undefined) json += ',"event":' + JSON.stringify(event.event)
+  id ??= event.id
+  if (id !== undefined) json += ',"id":' + JSON.stringify(id)
+  return json + '}'
 }
 
 /** Throws SSE_ERR_INVALID_CHUNK unless `value` is a chunk or an array of chunks. */
