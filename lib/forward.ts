@@ -1,85 +1,123 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { PULL } from './actor/notices.js'
-import { ResumableStream } from './client/resumable-stream.js'
-import { maxEventSizeOption, type ParsedEvent } from './client/parser.js'
-import { UpstreamError } from './errors.js'
+import { InvalidOptionError, UpstreamError } from './errors.js'
+import { bodyFor } from './forward/body.js'
+import { IdleWatch } from './forward/idle.js'
+import { type ForwardConfig, forwardConfig, type ForwardOptions, type RawForwardOptions, type SseForwardOptions, type UpstreamEvent } from './forward/options.js'
+import { openEvents, openRaw, requestHeaders, type Upstream } from './forward/upstream.js'
 import { Event, isFieldValue } from './protocol/event.js'
-import { endStream, noContent } from './results.js'
-import type { AnyRequest, ChunkedHandler } from './types.js'
+import { endStream, noContent, outcomeOf } from './results.js'
+import type { AnyRequest, ChunkedHandler, HandleResult, Token } from './types.js'
 
-export interface ForwardOptions<Request extends AnyRequest = FastifyRequest> {
-  /**
-   * Headers for the upstream request (credentials, say), or a function of the downstream request that
-   * returns them. Default: none (the client's own `Accept`, `Cache-Control` and `Last-Event-ID` only).
-   */
-  headers?: Record<string, string> | ((request: Request) => Record<string, string>)
-  /**
-   * The most a line or an event's data from the upstream may take, in bytes. Past it the upstream
-   * request is ended and so is the stream, as on any upstream failure. Default 16 MiB.
-   */
-  maxEventSize?: number
-}
+export type { ForwardOptions, RawForwardOptions, SseForwardOptions, UpstreamEvent } from './forward/options.js'
 
 type Target<Request> = (request: Request) => string | URL | Promise<string | URL>
 
-interface ForwardState {
-  upstream: ResumableStream
-  events: AsyncGenerator<ParsedEvent, void, undefined>
-  /** The last id written downstream: an id is passed on only when the upstream changes it. */
+/** One stream's upstream. Kept off `token.state`, which stays the handler's own (a transform's). */
+interface Relay {
+  upstream: Upstream
+  /** The last id written downstream by the default transform: passed on only when the upstream changes it. */
   lastId: string
+  idle: IdleWatch | undefined
 }
 
 /**
- * A handler that relays an upstream event stream (seeds/004's stream-wrapper): `init` opens the
- * upstream with the downstream `Last-Event-ID` and waits for its status (204 becomes `noContent()`,
- * another status or a network failure an `SSE_ERR_UPSTREAM` 502 through Fastify that names only the
- * status or 'unreachable'; the detail is logged); upstream events and ids come down as they are.
+ * A handler that relays an upstream stream (seeds/004's stream-wrapper): `init` sends the request
+ * (`method`, `headers`, `body`; on SSE the downstream `Last-Event-ID`) and waits for its status (204
+ * becomes `noContent()`, another status or a network failure an `SSE_ERR_UPSTREAM` 502 through Fastify
+ * that names only the status or 'unreachable'; the detail is logged); each upstream event (raw: body
+ * chunk) goes through `transform`, by default written as it came.
  *
- * The upstream is pulled, one event at a time: `init` sends the actor one PULL, and handling a PULL
- * awaits the next upstream event, returns it and sends the next PULL. The actor takes a message only
- * while the socket is below `highWaterMark`, so a client that does not read stops the pulls, undici
- * stops reading the upstream socket, and TCP backpressure reaches the upstream server.
+ * The upstream is pulled, one item at a time: `init` sends the actor one PULL, and handling a PULL
+ * awaits the next item, writes what `transform` makes of it and sends the next PULL. The actor takes a
+ * message only while the socket is below `highWaterMark`, so a client that does not read stops the
+ * pulls, undici stops reading the upstream socket, and TCP backpressure reaches the upstream server.
  *
- * The upstream request is aborted the moment the stream ends (`token.signal`). An upstream that ends
- * or fails once open (a network error, an event larger than `maxEventSize`) ends the stream with a
- * `retry:` ('upstream-closed'); a failure is logged with its error code.
+ * The upstream request is aborted the moment the stream ends (`token.signal`). An upstream that ends,
+ * fails once open (a network error, an event larger than `maxEventSize`) or stays silent past
+ * `idleTimeout` ends the stream ('upstream-closed'), an SSE upstream's `retry:` written last; a
+ * failure is logged with its error code.
  */
-export function forward<Request extends AnyRequest = FastifyRequest> (target: Target<Request>, options: ForwardOptions<Request> = {}): ChunkedHandler<ForwardState, unknown, Request> {
-  const maxEventSize = maxEventSizeOption(options.maxEventSize) // checked when the route is declared
+// Overloads, not the union alone: TypeScript types `transform`'s argument from `upstream` only so.
+export function forward<Request extends AnyRequest = FastifyRequest, State = any> (target: Target<Request>, options: RawForwardOptions<Request, State>): ChunkedHandler<State, unknown, Request>
+export function forward<Request extends AnyRequest = FastifyRequest, State = any> (target: Target<Request>, options?: SseForwardOptions<Request, State>): ChunkedHandler<State, unknown, Request>
+export function forward<Request extends AnyRequest = FastifyRequest, State = any> (target: Target<Request>, options?: ForwardOptions<Request, State>): ChunkedHandler<State, unknown, Request>
+export function forward<Request extends AnyRequest = FastifyRequest, State = any> (target: Target<Request>, options?: ForwardOptions<Request, State>): ChunkedHandler<State, unknown, Request> {
+  if (typeof target !== 'function') throw new InvalidOptionError('forward.target', 'must be a function of the request returning the upstream URL')
+  const config = forwardConfig(options) // checked when the route is declared
+  const relays = new WeakMap<object, Relay>()
   return {
     async init (token) {
       const url = await target(token.request)
-      const headers = typeof options.headers === 'function' ? options.headers(token.request) : options.headers
-      const upstream = new ResumableStream({ lastEventId: token.lastEventId, maxEventSize })
-      let opened
+      const body = await bodyFor(config.body, token.request)
+      const headers = requestHeaders(body?.contentType, typeof config.headers === 'function' ? config.headers(token.request) : config.headers)
+      const request = { url, method: config.method, headers, body: body?.payload }
+      const { signal, idle } = watch(token, config)
+      let upstream
       try {
-        opened = await upstream.open({ url, headers }, token.signal)
+        upstream = config.raw
+          ? await openRaw(request, signal)
+          : await openEvents(request, token.lastEventId, config.maxEventSize, signal)
       } catch (error) {
         // The stream ended while the upstream opened (the client left, a shutdown): nothing failed,
         // and the actor answers for the ended stream itself (a shutdown's `retry:`).
         if (token.signal.aborted) return undefined
         throw refusal(error, token.log)
       }
-      if (opened.events === null) return noContent()
-      token.state = { upstream, events: opened.events, lastId: upstream.lastEventId }
+      if (upstream === null) return noContent()
+      relays.set(token, { upstream, lastId: token.lastEventId ?? '', idle })
       token.send(PULL)
       return undefined
     },
     async handle (msg, token) {
       if (msg !== PULL) return undefined // `app.sse.notify` reaches `handle` too: only a PULL reads
-      const state = token.state
-      let next: IteratorResult<ParsedEvent, void>
-      try {
-        next = await state.events.next()
-      } catch (error) {
-        // An abort is the stream ending already, not worth a log line.
-        if (!token.signal.aborted) token.log.warn({ err: error, code: codeOf(error) }, 'the upstream event stream failed')
-        next = { done: true, value: undefined }
+      const relay = relays.get(token)!
+      const item = await pull(relay, token, config)
+      if (item === undefined) {
+        const retry = relay.upstream.retry()
+        // An Event, not a `retry:` string: it is encoded for the stream's format (nothing off SSE).
+        return endStream('upstream-closed', retry === undefined ? undefined : new Event({ comment: '', retry }))
       }
-      if (next.done === true) return endStream('upstream-closed', `retry: ${state.upstream.retry}\n\n`)
-      token.send(PULL)
-      return toEvent(next.value, state, token.log)
+      const result: HandleResult = config.transform !== undefined
+        ? await config.transform(item, token)
+        : config.raw ? item as Buffer : toEvent(item as UpstreamEvent, relay, token.log)
+      if (outcomeOf(result) !== 'stop') token.send(PULL)
+      return result
     }
+  }
+}
+
+/**
+ * The signal the upstream request follows: the stream's own, or with `idleTimeout` one that also
+ * aborts when the upstream stays silent. Both are released when the stream ends.
+ */
+function watch (token: Token<any, any, any>, config: ForwardConfig<any>): { signal: AbortSignal, idle: IdleWatch | undefined } {
+  if (config.idleTimeout === undefined) return { signal: token.signal, idle: undefined }
+  const controller = new AbortController()
+  const idle = new IdleWatch(config.idleTimeout, () => { controller.abort() })
+  const end = (): void => {
+    idle.clear()
+    controller.abort()
+  }
+  if (token.signal.aborted) end()
+  else token.signal.addEventListener('abort', end, { once: true })
+  return { signal: controller.signal, idle }
+}
+
+/** The next upstream item, or undefined once the upstream ended, failed or stayed silent too long. */
+async function pull (relay: Relay, token: Token<any, any, any>, config: ForwardConfig<any>): Promise<UpstreamEvent | Buffer | undefined> {
+  relay.idle?.waiting()
+  try {
+    const next = await relay.upstream.items.next()
+    return next.done === true ? undefined : next.value as UpstreamEvent | Buffer
+  } catch (error) {
+    // An abort is the stream ending already, not worth a log line.
+    if (token.signal.aborted) return undefined
+    if (relay.idle?.fired === true) token.log.info({ idleTimeout: config.idleTimeout }, 'the upstream stayed silent past idleTimeout: the stream ends')
+    else token.log.warn({ err: error, code: codeOf(error) }, 'the upstream event stream failed')
+    return undefined
+  } finally {
+    relay.idle?.heard()
   }
 }
 
@@ -88,14 +126,14 @@ export function forward<Request extends AnyRequest = FastifyRequest> (target: Ta
  * a type that no Event may carry (its id could not travel back in a header): such an id is not
  * passed on, such an event is skipped, and both are logged.
  */
-function toEvent (parsed: ParsedEvent, state: ForwardState, log: FastifyBaseLogger): Event | undefined {
+function toEvent (parsed: UpstreamEvent, relay: Relay, log: FastifyBaseLogger): Event | undefined {
   const type = parsed.type === 'message' ? undefined : parsed.type
   if (type !== undefined && !isFieldValue(type)) {
     log.warn({ type }, 'an upstream event whose type holds a control character was skipped')
     return undefined
   }
-  let id = parsed.lastEventId === state.lastId ? undefined : parsed.lastEventId
-  state.lastId = parsed.lastEventId
+  let id = parsed.lastEventId === relay.lastId ? undefined : parsed.lastEventId
+  relay.lastId = parsed.lastEventId
   if (id !== undefined && !isFieldValue(id)) {
     log.warn({ id }, 'an upstream id that holds a control character was not passed on')
     id = undefined

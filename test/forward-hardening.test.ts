@@ -1,8 +1,8 @@
 import { once } from 'node:events'
 import net, { type AddressInfo } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { type CloseReason, forward } from '../lib/index.js'
+import { type ChunkedHandler, type CloseReason, Event, forward } from '../lib/index.js'
 import { startApp } from './helpers/app.js'
 import { eventually, openStream } from './helpers/stream.js'
 import { stuckClient } from './helpers/stuck-client.js'
@@ -29,7 +29,12 @@ async function deadPort (): Promise<number> {
   return port
 }
 
-t.test('item 5: forward reads the upstream only as fast as the client reads; a client that never reads holds the upstream back', async (t) => {
+/**
+ * A client that never reads, behind `handler` (a forward() of 300 events of 1 MiB): the upstream must
+ * end up waiting for drain with only a few MiB written, then see its request aborted when the client
+ * leaves. `holdMs`: how much longer the client stays stuck once the upstream is held back.
+ */
+async function holdsBack (t: Test, handler: (url: string) => ChunkedHandler, holdMs = 0): Promise<void> {
   const EVENTS = 300
   const event = Buffer.from(`data: ${'x'.repeat(MiB - 8)}\n\n`) // 1 MiB on the wire, one buffer written again and again
   // `accepted`: the events the upstream's `res.write` took (the one that returned false included).
@@ -52,7 +57,7 @@ t.test('item 5: forward reads the upstream only as fast as the client reads; a c
   })
   const reasons: CloseReason[] = []
   const { app, url } = await startApp(t, { heartbeat: false }, (app) => {
-    app.get('/wrapper', { chunk: true, handler: { ...forward(() => server.url), terminate: (reason) => { reasons.push(reason) } } })
+    app.get('/wrapper', { chunk: true, handler: { ...handler(server.url), terminate: (reason) => { reasons.push(reason) } } })
   })
   const client = await stuckClient(url, '/wrapper')
   t.teardown(() => { client.kill() })
@@ -67,6 +72,7 @@ t.test('item 5: forward reads the upstream only as fast as the client reads; a c
   }, 1000, 20)
   t.ok(upstream.blocked, 'the upstream waits for drain: TCP backpressure reached it')
   t.ok(upstream.accepted < 64, `the upstream could write ${upstream.accepted} of ${EVENTS} MiB, not all of them`)
+  if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs))
   t.equal(upstream.closed, false, 'the stream stays open for a slow client')
 
   client.kill()
@@ -74,6 +80,24 @@ t.test('item 5: forward reads the upstream only as fast as the client reads; a c
   t.pass('the client left: the upstream request is aborted')
   await eventually(() => reasons.length === 1 && app.sse.connections === 0)
   t.same(reasons, ['client-closed'])
+}
+
+t.test('item 5: forward reads the upstream only as fast as the client reads; a client that never reads holds the upstream back', async (t) => {
+  await holdsBack(t, (url) => forward(() => url))
+})
+
+t.test('issue 11: with a transform (async, two chunks an event), a client that never reads still holds the upstream back', async (t) => {
+  await holdsBack(t, (url) => forward(() => url, {
+    transform: async (event) => [new Event({ data: event.data.length }), new Event({ data: event.data })]
+  }))
+})
+
+t.test('issue 11: a raw upstream is held back the same way', async (t) => {
+  await holdsBack(t, (url) => forward(() => url, { upstream: 'raw' }))
+})
+
+t.test('issue 11: a client that never reads does not make the upstream idle: idleTimeout counts only the waits for the upstream', async (t) => {
+  await holdsBack(t, (url) => forward(() => url, { idleTimeout: 300 }), 1000) // held back for over a second, never cut
 })
 
 t.test('item 12: an unreachable upstream is a 502 that names no host, port or network error; the log has the detail and its code', async (t) => {
