@@ -14,6 +14,6 @@ export * from './errors.js'
 export type { Broker, BrokerEvent, EventPayload, ReadResult, TopicListener, TopicPosition } from './broker/types.js'
 export type {
   ChunkedHandler, Token, Chunk, CloseReason, SsePluginOptions, ChunkOptions, ReplyChunkOptions, MailboxOptions,
-  SseDecorator, SseStats, GeneratorHandler, SourceHandler, StreamHandler, InitResult, HandleResult, Format
+  SseDecorator, SseStats, SubscribeOptions, GeneratorHandler, SourceHandler, StreamHandler, InitResult, HandleResult, Format
 } from './types.js'
 export type { ChunkRouteShorthandOptions } from './fastify-types.js'

@@ -17,6 +17,15 @@ export type AnyRequest = FastifyRequest<any, any, any, any, any, any, any>
 export type InitResult = void | undefined | Chunk | Chunk[] | Stop | NoContent | Shutdown
 export type HandleResult = void | undefined | Chunk | Chunk[] | Stop
 
+export interface SubscribeOptions {
+  /**
+   * Where a stream without a cursor for the topic starts: 'head' (default), only what comes next, or
+   * 'start', the retained history first (a generation the client opened after it began; a reset when
+   * the history no longer holds the topic's first event). A cursor, when the client sent one, wins.
+   */
+  from?: 'head' | 'start'
+}
+
 /** The actor's own view of its stream, passed to every callback. */
 export interface Token<State = any, Msg = any, Request extends AnyRequest = FastifyRequest> {
   /** Unguessable and unique across instances: the address for `app.sse.notify`. */
@@ -38,7 +47,7 @@ export interface Token<State = any, Msg = any, Request extends AnyRequest = Fast
   /** Sends `msg` every `ms`, with at most one tick waiting in the mailbox; returns a function that cancels it. */
   every (ms: number, msg: Msg): () => void
   /** Subscribes the stream to a topic: replays what came after `lastEventId`, then goes live. */
-  subscribe (topic: string): Promise<void>
+  subscribe (topic: string, options?: SubscribeOptions): Promise<void>
   unsubscribe (topic: string): Promise<void>
   /** Ends the stream after the current message: `final` is written last. */
   close (final?: Chunk | Chunk[]): void

@@ -7,7 +7,8 @@ import { Event } from '../protocol/event.js'
 import { noContent, outcomeOf, type Stop } from '../results.js'
 import { isPublished, type Published } from '../topics/published.js'
 import { StreamTopics, type StreamTopicsOwner } from '../topics/stream-topics.js'
-import type { ChunkedHandler, CloseReason, HandleResult, InitResult } from '../types.js'
+import { subscribeFromStart } from '../topics/subscribe-options.js'
+import type { ChunkedHandler, CloseReason, HandleResult, InitResult, SubscribeOptions } from '../types.js'
 import { closeRules } from './close-rules.js'
 import type { PluginContext, StreamOptions } from './context.js'
 import { nextPhase, type Phase } from './lifecycle.js'
@@ -111,14 +112,15 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
     return (this.#timers ??= new Timers(this)).start(ms, msg, repeat)
   }
 
-  async subscribe (topic: string): Promise<void> {
+  async subscribe (topic: string, options?: SubscribeOptions): Promise<void> {
+    const fromStart = subscribeFromStart(options)
     // A source takes no messages: its published events would be consumed unwritten.
     if (this.#handler instanceof SourceDriver) {
       throw new InvalidHandlerError('a generator or source handler cannot subscribe: use topics() or an object handler with handle')
     }
     if (this.#ending()) return
     this.output.topics = this.#topics ??= new StreamTopics(this.#context.hub, this, this.token.lastEventId, this.#options.maxTopicsPerStream)
-    const nothingLeft = await this.#topics.subscribe(topic)
+    const nothingLeft = await this.#topics.subscribe(topic, fromStart)
     if (!nothingLeft) this.#loop.drain()
     else if (this.phase === 'opening') this.#noContent = true
     else void this.#close('topic-closed')

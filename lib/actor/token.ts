@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Chunk } from '../protocol/encoders.js'
-import type { Token } from '../types.js'
+import type { SubscribeOptions, Token } from '../types.js'
 
 /** What the token asks of its stream: the actor's side, reachable only through the token's private field. */
 export interface TokenOwner {
@@ -9,7 +9,7 @@ export interface TokenOwner {
   readonly signal: AbortSignal
   send (msg: unknown): void
   startTimer (ms: number, msg: unknown, repeat: boolean): () => void
-  subscribe (topic: string): Promise<void>
+  subscribe (topic: string, options?: SubscribeOptions): Promise<void>
   unsubscribe (topic: string): Promise<void>
   close (final?: Chunk | Chunk[]): void
 }
@@ -40,7 +40,7 @@ export class StreamToken implements Token {
   send (msg: unknown): void { this.#owner.send(msg) }
   after (ms: number, msg: unknown): () => void { return this.#owner.startTimer(ms, msg, false) }
   every (ms: number, msg: unknown): () => void { return this.#owner.startTimer(ms, msg, true) }
-  subscribe (topic: string): Promise<void> { return this.#owner.subscribe(topic) }
+  subscribe (topic: string, options?: SubscribeOptions): Promise<void> { return this.#owner.subscribe(topic, options) }
   unsubscribe (topic: string): Promise<void> { return this.#owner.unsubscribe(topic) }
   close (final?: Chunk | Chunk[]): void { this.#owner.close(final) }
 }

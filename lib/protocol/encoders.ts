@@ -23,9 +23,12 @@ export function encoderFor (format: Format): EventEncoder {
 /**
  * Over WebSocket an Event is one text message, a JSON object `{ data, event?, id? }`: `data` as it
  * was given (JSON data stays JSON, a string stays a string), `id` the cursor on a stream with topics.
+ * A topic event's data arrives as text (brokers carry text), so it is a string there.
  */
 export function websocketEncoder (event: Event, id: string | undefined): string {
-  let json = '{"data":' + (event.data === undefined ? 'null' : event.json ? event.data : JSON.stringify(event.data))
+  // A comment or a bare `retry:` means nothing over WebSocket: nothing is sent.
+  if (event.data === undefined) return ''
+  let json = '{"data":' + (event.json ? event.data : JSON.stringify(event.data))
   if (event.event !== undefined) json += ',"event":' + JSON.stringify(event.event)
   id ??= event.id
   if (id !== undefined) json += ',"id":' + JSON.stringify(id)

@@ -1,3 +1,4 @@
+import { START } from '../broker/epoch.js'
 import type { TopicPosition } from '../broker/types.js'
 import { TooManyTopicsError } from '../errors.js'
 import { type Cursor, cursorEntryBound, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../protocol/cursor.js'
@@ -47,7 +48,7 @@ export class StreamTopics {
    * Subscribes and queues what the client missed. Resolves true when the topic is closed with
    * nothing left for this client (a 204 before the stream opens).
    */
-  async subscribe (topic: string): Promise<boolean> {
+  async subscribe (topic: string, fromStart = false): Promise<boolean> {
     if (this.#find(topic) !== undefined) return false
     const bound = cursorEntryBound(topic)
     if (this.#subscriptions.length >= this.#maxTopics || this.#cursorBound + bound > MAX_CURSOR_LENGTH) {
@@ -58,7 +59,9 @@ export class StreamTopics {
     this.#cursorBound += bound
     try {
       await this.hub.join(topic, subscription)
-      const from = this.#resume?.get(topic)
+      // No cursor for the topic: the head, or its start when asked (its retained history first).
+      const cursor = this.#resume?.get(topic)
+      const from = cursor ?? (fromStart && !this.#unknownId ? START : undefined)
       this.#resume?.delete(topic)
       const read = await this.hub.broker.read(topic, from, REPLAY_PAGE)
       if (this.#find(topic) !== subscription) return false
@@ -70,8 +73,9 @@ export class StreamTopics {
         this.unsubscribe(topic)
         return true
       }
-      if (exact) this.owner.resumed(topic)
-      else if (from !== undefined || this.#unknownId) this.owner.reset(topic)
+      if (exact) {
+        if (cursor !== undefined) this.owner.resumed(topic)
+      } else if (from !== undefined || this.#unknownId) this.owner.reset(topic)
       subscription.start(read, exact ? from.offset : undefined)
       this.#dirty = true
       return false

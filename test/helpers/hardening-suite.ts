@@ -111,6 +111,25 @@ export function hardeningSuite (t: Test, makeBroker: BrokerFactory): void {
     t.equal(last.status, 204)
   })
 
+  t.test('from: \'start\': a stream without a cursor replays the retained history first; a cursor wins', async (t) => {
+    const { app, url } = await appWith(t, {}, (app) => {
+      app.get('/gen', { chunk: true, handler: topics(() => ['gen'], { from: 'start' }) })
+      app.get('/sub', { chunk: true, handler: { async init (token) { await token.subscribe('gen', { from: 'start' }) } } })
+    })
+    for (let n = 1; n <= 3; n++) await app.sse.publish('gen', { n })
+    const late = await openStream(`${url}/gen`)
+    await late.waitFor(3)
+    await app.sse.publish('gen', { n: 4 })
+    await late.waitFor(4)
+    t.same(numbers(late), [1, 2, 3, 4], 'from its first token, then live')
+    const viaToken = await openStream(`${url}/sub`, { headers: { 'last-event-id': late.events[1].id! } })
+    await viaToken.waitFor(2)
+    t.same(numbers(viaToken), [3, 4], 'the cursor wins over from: start')
+    late.close()
+    viaToken.close()
+    t.throws(() => topics(() => [], { from: 'middle' as never }), { code: 'SSE_ERR_INVALID_OPTION' })
+  })
+
   t.test('item 13: a topic never published: the cursor is written at once and its first events resume with no reset', async (t) => {
     const { app, url } = await appWith(t, {}, (app) => {
       app.get('/t', { chunk: true, handler: topics(() => ['fresh']) })
