@@ -52,21 +52,28 @@ t.test('framing: one HTTP/1.1 chunk', async (t) => {
   t.equal(framed.toString(), '6\r\nhéllo\r\n')
 })
 
-t.test('heartbeat: one timer per interval, a beat after three silent ticks', async (t) => {
+t.test('heartbeat: one timer per interval, a beat after ten silent ticks; a beat that cannot go out is tried at the next tick', async (t) => {
   const scheduler = new HeartbeatScheduler()
   let beats = 0
-  const quiet = { wroteSinceTick: false, idleTicks: 0, beat: () => { beats++ } }
-  const busy = { wroteSinceTick: true, idleTicks: 0, beat: () => {} }
+  let refusals = 0
+  const quiet = { wroteSinceTick: false, idleTicks: 0, beat: () => { beats++; return true } }
+  const busy = { wroteSinceTick: true, idleTicks: 0, beat: () => true }
+  // Its bytes are pending the first two times: it is asked again one tick later, not one interval later.
+  const pending = { wroteSinceTick: false, idleTicks: 0, beat: () => ++refusals > 2 }
   scheduler.add(quiet, 30)
   scheduler.add(busy, 30)
+  scheduler.add(pending, 30)
   t.equal(scheduler.timers, 1)
-  for (let i = 0; i < 20 && beats === 0; i++) {
+  for (let i = 0; i < 50 && (beats === 0 || refusals < 3); i++) {
     busy.wroteSinceTick = true
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   t.ok(beats >= 1)
+  t.ok(refusals >= 3, 'tried again until it went out')
+  t.ok(pending.idleTicks < 10, 'its count started again once it went out')
   scheduler.remove(quiet, 30)
   scheduler.remove(busy, 30)
+  scheduler.remove(pending, 30)
   scheduler.remove(busy, 30)
   t.equal(scheduler.timers, 0)
 })

@@ -3,13 +3,15 @@ export interface Beating {
   /** Set by every write, cleared by each tick. */
   wroteSinceTick: boolean
   idleTicks: number
-  beat (): void
+  /** Writes a heartbeat; false when it could not now (bytes pending, an event half written). */
+  beat (): boolean
 }
 
 // A stream must hear from the server after `interval` ms of silence. Rather than a timer per stream,
-// one timer per distinct interval ticks three times an interval and counts, for each stream, the
-// ticks it stayed silent: a write costs one boolean store, a tick one pass over the streams.
-const TICKS_PER_INTERVAL = 3
+// one timer per distinct interval ticks ten times an interval and counts, for each stream, the ticks
+// it stayed silent: a write costs one boolean store, a tick one pass over the streams (20,000 streams
+// at 15 s: about 13,000 cheap steps a second). So no stream stays silent longer than 1.1 intervals.
+const TICKS_PER_INTERVAL = 10
 
 class HeartbeatGroup {
   readonly members = new Set<Beating>()
@@ -25,9 +27,8 @@ class HeartbeatGroup {
       if (stream.wroteSinceTick) {
         stream.wroteSinceTick = false
         stream.idleTicks = 0
-      } else if (++stream.idleTicks >= TICKS_PER_INTERVAL) {
-        stream.idleTicks = 0
-        stream.beat()
+      } else if (++stream.idleTicks >= TICKS_PER_INTERVAL && stream.beat()) {
+        stream.idleTicks = 0 // a beat that could not go out is tried again at the next tick
       }
     }
   }

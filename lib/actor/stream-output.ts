@@ -99,8 +99,10 @@ export class StreamOutput implements Beating {
     this.writer.write(`id: ${id}\n\n`)
   }
 
-  beat (): void {
-    if (this.writer.pending === 0 && this.atBoundary) this.writer.heartbeat()
+  beat (): boolean {
+    if (this.writer.pending !== 0 || !this.atBoundary) return false
+    this.writer.heartbeat()
+    return true
   }
 
   #track (chunk: string | Uint8Array): void {

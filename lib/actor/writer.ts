@@ -37,6 +37,8 @@ export interface StreamWriter {
 }
 
 const HEARTBEAT = Buffer.from(':\n\n')
+/** The heartbeat framed once as an HTTP/1.1 chunk, for every stream. */
+const FRAMED_HEARTBEAT = frameChunk(HEARTBEAT)
 
 /**
  * Writes a stream's bytes. On HTTP/1.1 it frames each payload as a chunk itself and writes it
@@ -77,7 +79,7 @@ export class Writer implements StreamWriter {
   }
 
   heartbeat (): void {
-    this.write(HEARTBEAT)
+    this.writeShared(FRAMED_HEARTBEAT, HEARTBEAT)
   }
 
   /** Bytes waiting to leave. */
