@@ -27,7 +27,7 @@ const chunkKeys = keysOf<ChunkOptions>()('format', 'heartbeat', 'retry', 'mailbo
 const replyKeys = keysOf<ReplyChunkOptions>()(...chunkKeys.filter((key) => key !== 'websocket') as Array<keyof ReplyChunkOptions>, 'state')
 /** The route defaults a plugin may set: every chunk option but `format`. */
 const pluginStreamKeys = chunkKeys.filter((key) => key !== 'format' && key !== 'websocket') as Array<Exclude<keyof ChunkOptions, 'format' | 'websocket'>>
-const pluginOwnKeys = keysOf<SsePluginOptions>()(...pluginStreamKeys, 'broker', 'maxConnections', 'shutdownTimeout')
+const pluginOwnKeys = keysOf<SsePluginOptions>()(...pluginStreamKeys, 'broker', 'maxConnections', 'shutdownTimeout', 'serialize')
 // Fastify hands its own register options to the plugin with ours (fastify 5: prefix, logLevel, logSerializers).
 const pluginKeys = [...pluginOwnKeys, 'prefix', 'logLevel', 'logSerializers']
 
@@ -95,10 +95,18 @@ export function resolveStreamOptions (base: ChunkOptions, route: ChunkOptions = 
 export interface PluginSettings {
   maxConnections: number
   shutdownTimeout: number
+  /** Published data that is not a string, to text. */
+  serialize: (data: unknown) => string
   /** The route defaults, as given: merged with each route's own. */
   base: ChunkOptions
   /** The stream options of a route that overrides nothing, resolved once. */
   defaults: StreamOptions
+}
+
+function serializeOption (value: unknown): (data: unknown) => string {
+  if (value === undefined) return JSON.stringify
+  if (typeof value !== 'function') throw new InvalidOptionError('serialize', `must be a function of the data returning a string, got ${typeof value}`)
+  return value as (data: unknown) => string
 }
 
 export function resolvePluginOptions (options: SsePluginOptions = {}): PluginSettings {
@@ -110,6 +118,7 @@ export function resolvePluginOptions (options: SsePluginOptions = {}): PluginSet
     defaults: routeDefaults,
     maxConnections: positive('maxConnections', options.maxConnections ?? defaults.maxConnections, true),
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? defaults.shutdownTimeout),
+    serialize: serializeOption(options.serialize),
     base
   }
 }

@@ -13,9 +13,9 @@ import type { SseDecorator, SseStats } from './types.js'
  * here, before anything is stored. A topic event carries a name and data only: an Event with an `id`
  * (the plugin owns it), a `retry` or a `comment` is refused rather than silently cut down.
  */
-function toPayload (value: unknown, eventName: string | undefined): EventPayload {
+function toPayload (value: unknown, eventName: string | undefined, serialize: (data: unknown) => string): EventPayload {
   if (eventName !== undefined) checkFieldValue('event', eventName)
-  if (!(value instanceof Event)) return { event: eventName, data: new Event({ data: value }).data as string }
+  if (!(value instanceof Event)) return { event: eventName, data: serialized(value, serialize) }
   if (value.id !== undefined) throw new IdReservedError()
   if (value.retry !== undefined) throw new InvalidFieldError('retry', 'a topic event cannot carry a retry')
   if (value.data === undefined) throw new InvalidFieldError('data', 'a topic event needs data (a comment cannot be published)')
@@ -24,6 +24,20 @@ function toPayload (value: unknown, eventName: string | undefined): EventPayload
     throw new InvalidFieldError('event', 'named twice, by the Event and by options.event')
   }
   return { event: value.event ?? eventName, data: value.data }
+}
+
+/** Data as text: a string as it is, anything else through the plugin's `serialize`, which must give a string. */
+function serialized (value: unknown, serialize: (data: unknown) => string): string {
+  if (typeof value === 'string') return value
+  if (value === undefined) throw new InvalidFieldError('data', 'an event needs data')
+  let text: unknown
+  try {
+    text = serialize(value)
+  } catch (error) {
+    throw new InvalidFieldError('data', `it could not be serialized: ${(error as Error)?.message ?? String(error)}`)
+  }
+  if (typeof text !== 'string') throw new InvalidFieldError('data', `serialize returned ${typeof text}, not a string`)
+  return text
 }
 
 function hasSseCode (error: unknown): boolean {
@@ -36,7 +50,7 @@ export function createSseDecorator (runtime: Runtime): SseDecorator {
     async publish (topic, data, options) {
       validateTopic(topic)
       refuseUnknownKeys(options, ['event'], 'publish')
-      const payload = toPayload(data, options?.event)
+      const payload = toPayload(data, options?.event, runtime.settings.serialize)
       try {
         const position = await runtime.broker.publish(topic, payload)
         return encodeEntry(topic, position)
@@ -58,7 +72,7 @@ export function createSseDecorator (runtime: Runtime): SseDecorator {
     },
     async closeTopic (topic, final) {
       validateTopic(topic)
-      await runtime.broker.closeTopic(topic, final === undefined ? undefined : toPayload(final, undefined))
+      await runtime.broker.closeTopic(topic, final === undefined ? undefined : toPayload(final, undefined, runtime.settings.serialize))
     },
     async reopenTopic (topic) {
       validateTopic(topic)

@@ -124,6 +124,11 @@ export interface SsePluginOptions extends Omit<ChunkOptions, 'format' | 'websock
   maxConnections?: number
   /** Ms `fastify.close()` lets handlers say goodbye before their sockets are cut. Default 5 000. */
   shutdownTimeout?: number
+  /**
+   * Turns the non-string data given to `app.sse.publish` and `closeTopic` into text (an `Event` built
+   * by a handler serializes its own data with JSON). Must return a string. Default `JSON.stringify`.
+   */
+  serialize?: (data: unknown) => string
 }
 
 /** The options of `reply.chunk(handler, options)`: a route's overrides and the handler's first state. */

@@ -113,3 +113,19 @@ t.test('reopenTopic: a closed topic can be used again, in a new epoch (memory)',
 t.test('reopenTopic on Redis', async (t) => {
   if (await redisAvailable(t)) await reopenCase(t, redisCluster(t)())
 })
+
+t.test('serialize: the plugin turns published data into text with it; a serializer that returns no string is refused', async (t) => {
+  const { app, url } = await startApp(t, { heartbeat: false, serialize: (data) => `<${JSON.stringify(data)}>` }, (app) => {
+    app.get('/t', { chunk: true, handler: topics(() => ['s']) })
+  })
+  const stream = await openStream(`${url}/t`)
+  await eventually(() => app.sse.connections === 1)
+  await app.sse.publish('s', { n: 1 })
+  await app.sse.publish('s', 'as it is')
+  await stream.waitFor(2)
+  t.same(stream.events.map((e) => e.data), ['<{"n":1}>', 'as it is'])
+  stream.close()
+  const bad = await startApp(t, { serialize: (() => 42) as never })
+  await t.rejects(bad.app.sse.publish('s', { n: 1 }), { code: 'SSE_ERR_INVALID_FIELD' })
+  await t.rejects(startApp(t, { serialize: 'yaml' as never }), { code: 'SSE_ERR_INVALID_OPTION' })
+})

@@ -6,7 +6,6 @@ import type { Chunk } from '../protocol/encoders.js'
 import { Event } from '../protocol/event.js'
 import { noContent, outcomeOf, type Stop } from '../results.js'
 import { isPublished, type Published } from '../topics/published.js'
-import { StreamTopics, type StreamTopicsOwner } from '../topics/stream-topics.js'
 import { subscribeFromStart } from '../topics/subscribe-options.js'
 import type { ChunkedHandler, CloseReason, HandleResult, InitResult, SubscribeOptions } from '../types.js'
 import { closeRules } from './close-rules.js'
@@ -14,6 +13,7 @@ import type { PluginContext, StreamOptions } from './context.js'
 import { nextPhase, type Phase } from './lifecycle.js'
 import { MailboxLoop, type LoopOwner } from './mailbox-loop.js'
 import { CloseRequested, Notified, ReplayMore, Sent, TopicClosed, TopicReset } from './notices.js'
+import { TopicSide, type TopicSideHost } from './topic-side.js'
 import { SourceDriver } from './source.js'
 import { StreamOutput } from './stream-output.js'
 import { Timer, Timers, type TimerOwner } from './timers.js'
@@ -35,21 +35,19 @@ export type Opening =
  * handler that turns each message into chunks. The handler sees it only through its `token`.
  * Everything it acquires is released by `#release`, on every way out.
  */
-export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, LoopOwner {
+export class StreamActor implements TokenOwner, TimerOwner, TopicSideHost, LoopOwner {
   readonly token: StreamToken
   readonly output: StreamOutput
   readonly #handler: ChunkedHandler
   readonly #options: StreamOptions
   readonly #context: PluginContext
-  /** Relays topic events as they came, in SSE: their shared bytes may be written as they arrive. */
-  readonly #relaysShared: boolean
   readonly #loop: MailboxLoop
   phase: Phase = 'opening'
   #id: string | undefined
   #log: FastifyBaseLogger | undefined
   #abort: AbortController | undefined
   #timers: Timers | undefined
-  #topics: StreamTopics | undefined
+  #topics: TopicSide | undefined
   /** `close(final)` was called while a message was handled: the stream ends once it is written. */
   #closeRequested: { final: Chunk | Chunk[] | undefined } | undefined
   /** A topic that init subscribed to is closed, with nothing left to replay: answer 204. */
@@ -68,7 +66,6 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
     this.token = new StreamToken(this, request, reply, lastEventId, state)
     this.output = new StreamOutput(writer, context.stats, options)
     this.#loop = new MailboxLoop(this, this.output, options, context.stats)
-    this.#relaysShared = handler.handle === undefined && options.rules.eventStream
     context.streams.add(this)
     // From the start: a client that leaves while `init` runs ends the stream (and its upstream) at once.
     ;(reply.raw as unknown as Record<symbol, StreamActor>)[kActor] = this
@@ -119,15 +116,15 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
       throw new InvalidHandlerError('a generator or source handler cannot subscribe: use topics() or an object handler with handle')
     }
     if (this.#ending()) return
-    this.output.topics = this.#topics ??= new StreamTopics(this.#context.hub, this, this.token.lastEventId, this.#options.maxTopicsPerStream)
-    const nothingLeft = await this.#topics.subscribe(topic, fromStart)
+    this.#topics ??= new TopicSide(this, this.#context.hub, this.token.lastEventId, this.#loop, this.output, this.#options, this.#context.stats, this.#handler.handle === undefined)
+    const nothingLeft = await this.#topics.topics.subscribe(topic, fromStart)
     if (!nothingLeft) this.#loop.drain()
     else if (this.phase === 'opening') this.#noContent = true
     else void this.#close('topic-closed')
   }
 
   async unsubscribe (topic: string): Promise<void> {
-    this.#topics?.unsubscribe(topic)
+    this.#topics?.topics.unsubscribe(topic)
   }
 
   close (final?: Chunk | Chunk[]): void {
@@ -165,36 +162,8 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
     this.#loop.enqueue(timer, true)
   }
 
-  enqueuePublished (published: Published, replayed: boolean): void {
-    // The fan-out's hot path, decided in a few reads: an idle SSE stream that relays its one topic
-    // moves its cursor and writes the event's shared bytes at once. Anything else takes the mailbox.
-    if (this.#relaysShared && this.#loop.idle() && this.#topics!.advanceSole(published)) {
-      this.output.writeShared(published)
-      return
-    }
-    this.#loop.enqueue(published, !replayed)
-  }
-
-  topicClosed (final: Event | undefined): void {
-    this.#loop.enqueue(new TopicClosed(final), false)
-  }
-
-  reset (topic: string, position?: TopicPosition): void {
-    this.#context.stats.resets++
-    this.#loop.enqueue(new TopicReset(topic, position), false)
-  }
-
-  replayMore (next: () => void): void {
-    this.#loop.enqueue(new ReplayMore(next), false)
-  }
-
-  replayFailed (error: unknown): void {
-    this.log.warn({ err: error }, 'the replay could not be read: the stream ends, the client resumes by its cursor')
+  replayFailed (): void {
     void this.#close('error')
-  }
-
-  resumed (): void {
-    this.#context.stats.replays++
   }
 
   /** Ends the stream for `fastify.close()`: a jittered `retry:` first, then `terminate('shutdown')`. */
@@ -265,11 +234,11 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
       msg = msg.msg
     } else if (isPublished(msg)) {
       const published = msg
-      if (!this.#topics!.advance(published)) return undefined
+      if (!this.#topics!.topics.advance(published)) return undefined
       if (this.#handler.handle === undefined) return this.#run(() => this.output.writeChunk(published.event, published))
     } else if (msg instanceof TopicReset) {
       const { topic, position } = msg
-      this.#topics?.jump(topic, position)
+      this.#topics?.topics.jump(topic, position)
       return this.#run(() => this.output.writeChunk(new Event({ event: 'reset', data: topic })))
     } else if (msg instanceof TopicClosed) {
       void this.#close('topic-closed', msg.final)
@@ -391,7 +360,7 @@ export class StreamActor implements TokenOwner, TimerOwner, StreamTopicsOwner, L
   #release (): void {
     this.#abort?.abort()
     this.#timers?.clear()
-    this.#topics?.leaveAll()
+    this.#topics?.topics.leaveAll()
     if (this.#options.heartbeat !== false) this.#context.heartbeats.remove(this.output, this.#options.heartbeat)
     this.#context.stats.messagesDropped += this.#loop.release()
     if (this.#id !== undefined) this.#context.byId.delete(this.#id)
