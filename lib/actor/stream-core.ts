@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import type { Chunk } from '../protocol/encoders.js'
+import { noContent, outcomeOf, type Stop } from '../results.js'
+import type { ChunkedHandler, CloseReason, HandleResult, InitResult } from '../types.js'
+import { closeRules } from './close-rules.js'
+import type { PluginContext, StreamByIdentity, StreamOptions } from './context.js'
+import { nextPhase, type Phase } from './lifecycle.js'
+import { MailboxLoop, type LoopOwner } from './mailbox-loop.js'
+import type { TopicSide, TopicSideHost } from './topic-side.js'
+import { StreamOutput } from './stream-output.js'
+import { type Timer, Timers, type TimerOwner } from './timers.js'
+import { StreamToken, type TokenOwner } from './token.js'
+import type { RawReply, StreamWriter } from './writer.js'
+
+/** The response's own stream, for the one `close` listener all responses share. */
+const kActor = Symbol('fastify-sse-actors.stream')
+
+/** What `init` decided, for the route function to act on. */
+export type Opening =
+  | { kind: 'open', initial: InitResult }
+  | { kind: 'refused', result: InitResult }
+  /** The stream ended while `init` ran: the client left, or the server is shutting down. */
+  | { kind: 'gone', reason: CloseReason }
+
+/**
+ * One streaming reply's lifecycle: its parts (token, output, mailbox loop, timers, topics), its
+ * opening (`init`, then the headers) and its end, on one path whatever the reason: everything it
+ * acquires is released by `#release`. What each message does is `StreamActor`'s. The handler sees
+ * neither: only its `token`.
+ */
+export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner {
+  readonly token: StreamToken
+  readonly output: StreamOutput
+  protected readonly handler: ChunkedHandler
+  protected readonly options: StreamOptions
+  protected readonly context: PluginContext
+  protected readonly loop: MailboxLoop
+  phase: Phase = 'opening'
+  #id: string | undefined
+  #log: FastifyBaseLogger | undefined
+  #abort: AbortController | undefined
+  #timers: Timers | undefined
+  protected topics: TopicSide | undefined
+  /** `close(final)` was called while a message was handled: the stream ends once it is written. */
+  protected closeRequested: { final: Chunk | Chunk[] | undefined } | undefined
+  /** A topic that init subscribed to is closed, with nothing left to replay: answer 204. */
+  protected noContent = false
+  /** The handler's `init` while it runs: `terminate` waits for it. */
+  #initializing: Promise<unknown> | undefined
+  #closedFor: CloseReason | undefined
+  #closed: Promise<void> | undefined
+
+  constructor (request: FastifyRequest, reply: FastifyReply, writer: StreamWriter, handler: ChunkedHandler, options: StreamOptions, context: PluginContext, state: unknown, lastEventId: string | undefined) {
+    this.handler = handler
+    this.options = options
+    this.context = context
+    this.token = new StreamToken(this as unknown as TokenOwner, request, reply, lastEventId, state)
+    this.output = new StreamOutput(writer, context.stats, options)
+    this.loop = new MailboxLoop(this, this.output, options, context.stats)
+    context.streams.add(this)
+    // From the start: a client that leaves while `init` runs ends the stream (and its upstream) at once.
+    ;(reply.raw as unknown as Record<symbol, StreamCore>)[kActor] = this
+    reply.raw.on('close', StreamCore.#onResponseClose)
+  }
+
+  /** Shared by every response (no closure per stream): the client went away before the end. */
+  static #onResponseClose = function (this: RawReply): void {
+    const actor = (this as unknown as Record<symbol, StreamCore | undefined>)[kActor]
+    if (actor !== undefined && !this.writableFinished) void actor.closeFor('client-closed')
+  }
+
+  // ---- what the token asks ------------------------------------------------------------------
+
+  get id (): string {
+    if (this.#id === undefined) {
+      this.#id = randomUUID()
+      if (!this.ending()) this.context.byId.set(this.#id, this as unknown as StreamByIdentity)
+    }
+    return this.#id
+  }
+
+  get log (): FastifyBaseLogger {
+    return (this.#log ??= this.token.request.log.child({ streamId: this.id }))
+  }
+
+  get signal (): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController()
+      if (this.ending()) this.#abort.abort()
+    }
+    return this.#abort.signal
+  }
+
+  startTimer (ms: number, msg: unknown, repeat: boolean): () => void {
+    if (this.ending()) return noop
+    return (this.#timers ??= new Timers(this)).start(ms, msg, repeat)
+  }
+
+  // ---- from outside the handler --------------------------------------------------------------
+
+  fire (timer: Timer): void {
+    if (timer.repeat) {
+      if (timer.queued) return
+      timer.queued = true
+    }
+    this.loop.enqueue(timer, true)
+  }
+
+  replayFailed (): void {
+    void this.closeFor('error')
+  }
+
+  /** Ends the stream for `fastify.close()`: a jittered `retry:` first, then `terminate('shutdown')`. */
+  shutdown (retry: number): Promise<void> {
+    if (this.phase === 'open' && this.options.rules.eventStream) this.output.writeRaw(`retry: ${retry}\n\n`)
+    return this.closeFor('shutdown')
+  }
+
+  /** The transport saw the client go (a WebSocket's close). */
+  clientLeft (): void {
+    void this.closeFor('client-closed')
+  }
+
+  /** Cuts the connection: for a client that does not read while the server shuts down. */
+  kill (): void {
+    this.output.writer.destroy()
+  }
+
+  // ---- opening -------------------------------------------------------------------------------
+
+  /** Runs `init`. Throws what `init` threw, after `terminate('error')`. */
+  async init (): Promise<Opening> {
+    let result: InitResult
+    try {
+      const init = this.handler.init?.(this.token)
+      this.#initializing = init instanceof Promise ? init.catch(noop) : undefined
+      result = await init
+    } catch (error) {
+      if (this.#closedFor !== undefined) return { kind: 'gone', reason: this.#closedFor } // its error is the end's
+      await this.closeFor('error')
+      throw error
+    } finally {
+      this.#initializing = undefined
+    }
+    if (this.#closedFor !== undefined) return { kind: 'gone', reason: this.#closedFor }
+    const outcome = outcomeOf(result)
+    if (this.noContent || outcome === 'no-content' || outcome === 'shutdown') {
+      await this.closeFor('stopped')
+      return { kind: 'refused', result: this.noContent ? noContent() : result }
+    }
+    return { kind: 'open', initial: result }
+  }
+
+  /** Sends the headers and what `init` returned, then starts taking messages. */
+  open (status: number, headers: Record<string, string | number | string[]>, initial: InitResult): void {
+    if (this.output.writer.destroyed) {
+      void this.closeFor('client-closed') // gone between init and now: its 'close' is on its way
+      return
+    }
+    this.phase = nextPhase(this.phase, 'open')
+    this.output.writer.open(status, headers)
+    if (this.options.retry !== undefined && this.options.rules.eventStream) this.output.writeRaw(`retry: ${this.options.retry}\n\n`)
+    if (this.options.heartbeat !== false) this.context.heartbeats.add(this.output, this.options.heartbeat)
+    if (outcomeOf(initial) === 'stop') {
+      void this.closeFor('stopped', (initial as Stop).final)
+      return
+    }
+    this.apply(initial as HandleResult, undefined)
+    this.loop.drain()
+  }
+
+  caughtUp (): void {
+    this.output.writePendingCursor()
+  }
+
+  overflow (): void {
+    void this.closeFor('overflow')
+  }
+
+  protected ending (): boolean {
+    return this.phase === 'closing' || this.phase === 'closed'
+  }
+
+  /** Handles one message; returns a promise when the handler is async. */
+  abstract process (msg: unknown): Promise<void> | undefined
+
+  /** Writes what the handler returned for `msg`, or ends the stream as it asked. */
+  protected abstract apply (result: HandleResult, msg: unknown): void
+
+  // ---- closing -------------------------------------------------------------------------------
+
+  protected closeFor (reason: CloseReason, final?: Chunk | Chunk[]): Promise<void> {
+    if (this.#closed !== undefined) return this.#closed
+    this.#closedFor = reason
+    return (this.#closed = this.#closeOnce(reason, final))
+  }
+
+  async #closeOnce (reason: CloseReason, final: Chunk | Chunk[] | undefined): Promise<void> {
+    const rule = closeRules[reason]
+    const wasOpen = this.phase === 'open'
+    this.phase = nextPhase(this.phase, 'closing')
+    this.#release()
+    if (rule.counts !== undefined) this.context.stats[rule.counts]++
+    const writable = wasOpen && rule.writable && !this.output.writer.destroyed
+    if (writable) this.#writeQuietly(final)
+    if (this.#initializing !== undefined) await this.#initializing // terminate comes after init, always
+    let last: void | Chunk | Chunk[] = undefined
+    try {
+      last = await this.handler.terminate?.(reason, this.token)
+    } catch (error) {
+      this.log.error({ err: error }, 'terminate threw')
+    }
+    if (writable && rule.writesTerminate) this.#writeQuietly(last)
+    if (wasOpen) {
+      if (rule.destroys) this.output.writer.destroy()
+      // Still counted while its last bytes wait; a client that never reads them is cut at drainTimeout.
+      await this.output.writer.end(this.options.drainTimeout, reason)
+    }
+    this.context.streams.delete(this)
+    this.phase = nextPhase(this.phase, 'closed')
+  }
+
+  #writeQuietly (chunks: Chunk | Chunk[] | void): void {
+    try {
+      this.output.writeChunks(chunks)
+    } catch (error) {
+      this.log.error({ err: error }, 'a last chunk could not be written')
+    }
+  }
+
+  /** Everything the stream acquired, released on one path whatever ended it. */
+  #release (): void {
+    this.#abort?.abort()
+    this.#timers?.clear()
+    this.topics?.topics.leaveAll()
+    if (this.options.heartbeat !== false) this.context.heartbeats.remove(this.output, this.options.heartbeat)
+    this.context.stats.messagesDropped += this.loop.release()
+    if (this.#id !== undefined) this.context.byId.delete(this.#id)
+  }
+}
+
+function noop (): void {}
