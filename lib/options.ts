@@ -6,7 +6,7 @@ import type { Format } from './protocol/encoders.js'
 import { formats, isFormat } from './protocol/formats.js'
 import type { ChunkOptions, MailboxOptions, ReplyChunkOptions, SsePluginOptions } from './types.js'
 
-export const defaults = {
+const defaults = {
   heartbeat: 15_000,
   mailbox: { limit: 1000, overflow: 'disconnect' },
   highWaterMark: 1 << 20,

@@ -4,7 +4,7 @@ import { createActor, setup } from 'xstate'
  * The plugin's lifecycle: running, then draining while `fastify.close()` lets handlers say goodbye,
  * then closed. Streams are accepted only while running.
  */
-export const pluginLifecycle = setup({
+const pluginLifecycle = setup({
   types: { events: {} as { type: 'CLOSE' } | { type: 'DRAINED' } }
 }).createMachine({
   id: 'fastify-sse-actors',

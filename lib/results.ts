@@ -1,5 +1,5 @@
 import type { Chunk } from './protocol/encoders.js'
-import type { CloseReason } from './types.js'
+import type { CloseReason } from './close-reason.js'
 
 // What `init` and `handle` may return besides chunks. Tagged objects, so a chunk is never mistaken
 // for one of them.

@@ -1,13 +1,12 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Broker } from './broker/types.js'
+import type { CloseReason } from './close-reason.js'
 import type { Chunk, Format } from './protocol/encoders.js'
 import type { NoContent, Shutdown, Stop } from './results.js'
-import type { Published } from './topics/published.js'
 
 export type { Chunk, Format }
 
-/** Why a stream ended; `terminate` receives it exactly once. */
-export type CloseReason = 'client-closed' | 'stopped' | 'shutdown' | 'error' | 'overflow' | 'topic-closed' | 'upstream-closed'
+export type { CloseReason } from './close-reason.js'
 
 type Awaitable<T> = T | Promise<T>
 
@@ -164,4 +163,3 @@ export interface SseDecorator {
   stats (): SseStats
 }
 
-export type { Published }

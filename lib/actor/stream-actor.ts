@@ -12,8 +12,6 @@ import { Timer } from './timers.js'
 import type { TokenOwner } from './token.js'
 import { TopicSide } from './topic-side.js'
 
-export type { Opening } from './stream-core.js'
-
 /**
  * One streaming reply, as its messages see it: what the token asks (send, subscribe, close), what
  * comes from outside (notify, send, close by id), and what each message does, one at a time, in
