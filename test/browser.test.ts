@@ -1,11 +1,13 @@
 // The demo in a real browser: headless Chromium from the system (no browser download), driven by
 // playwright-core. Two pages chat; the server cuts their streams; EventSource reconnects with
 // Last-Event-ID and the messages published meanwhile appear on both pages, once each, in order.
+// Then Chromium's WebSocket on a `chunk: { websocket: true }` route (example/pastelli.ts).
 import { existsSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { buildDemo } from '../example/demo/server.js'
+import { buildPastelliApp } from '../example/pastelli.js'
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const required = process.env.SSE_REQUIRE_BROWSER === '1'
@@ -148,6 +150,58 @@ t.test('a page whose id cannot be resumed shows the reset notice', { skip: avail
   await waitForState(page, 'connected')
   await page.waitForSelector('#notice:not([hidden])', { timeout: WAIT })
   t.match(await page.textContent('#notice'), /could not be resumed/)
+})
+
+// Chromium's own WebSocket on a `chunk: { websocket: true }` route (example/pastelli.ts), beside an
+// EventSource on the same route. Page code is given as strings: this project compiles without the DOM.
+t.test('Chromium\'s WebSocket and EventSource on one chunk: { websocket: true } route: messages in and out, a push, the close', { skip: available ? false : `no Chromium at ${executablePath}` }, async (t) => {
+  const app = await buildPastelliApp({ heartbeat: false })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const browser = await launch(t)
+  const page = await (await browser.newContext()).newPage()
+  page.setDefaultTimeout(WAIT)
+  await page.goto(`${url}/connections`) // any page of the origin
+  await page.evaluate(`new Promise((resolve, reject) => {
+    window.received = []
+    window.closeCode = null
+    window.sse = []
+    const ws = window.ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/connections/deck')
+    ws.binaryType = 'arraybuffer'
+    ws.onmessage = (e) => received.push(typeof e.data === 'string' ? e.data : Array.from(new Uint8Array(e.data)))
+    ws.onclose = (e) => { window.closeCode = e.code }
+    ws.onopen = () => resolve(true)
+    ws.onerror = () => reject(new Error('the WebSocket failed'))
+    const es = window.es = new EventSource('/connections/viewer')
+    es.addEventListener('handshake', (e) => sse.push(e.data))
+  })`)
+  const received = async (count: number): Promise<unknown[]> => {
+    await page.waitForFunction(`window.received.length >= ${count}`, undefined, { timeout: WAIT })
+    return page.evaluate('window.received') as Promise<unknown[]>
+  }
+  t.same(JSON.parse(String((await received(1))[0])), { data: { text: 'hallo!' }, event: 'handshake', id: '1234' }, 'the handshake as JSON')
+  await page.waitForFunction('window.sse.length === 1', undefined, { timeout: WAIT })
+  t.same(await page.evaluate('window.sse'), [JSON.stringify({ text: 'hallo!' })], 'the EventSource got the same handshake over SSE')
+  t.same((await app.inject('/connections')).json().open.sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name)), [
+    { name: 'deck', transport: 'websocket' },
+    { name: 'viewer', transport: 'sse' }
+  ])
+
+  await page.evaluate(`ws.send('next slide'); ws.send(new Uint8Array([1, 2, 3]))`)
+  const [, echo, bytes] = await received(3)
+  t.same(JSON.parse(String(echo)), { data: 'next slide', event: 'echo' }, 'text in, through the mailbox, an Event out')
+  t.same(bytes, [1, 2, 3], 'bytes in, a binary message out')
+
+  const pushed = await app.inject({ method: 'POST', url: '/connections/deck/events', payload: { data: { slide: 3 }, event: 'goto' } })
+  t.equal(pushed.statusCode, 202)
+  t.same(JSON.parse(String((await received(4))[3])), { data: { slide: 3 }, event: 'goto' }, 'app.sse.send from a route')
+
+  t.equal((await app.inject({ method: 'DELETE', url: '/connections/deck' })).statusCode, 204)
+  await page.waitForFunction('window.closeCode !== null', undefined, { timeout: WAIT })
+  t.equal(await page.evaluate('window.closeCode'), 1000, 'app.sse.close: a normal close')
+  t.same(JSON.parse(String((await received(5))[4])), { data: 'closed by the server', event: 'closed' }, 'the final message before the close')
+  await page.evaluate('es.close()')
+  await waitUntil(() => app.sse.connections === 0, 'both streams end')
 })
 
 /** Polls a condition of the server side, bounded like the page waits. */

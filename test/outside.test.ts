@@ -129,3 +129,34 @@ t.test('serialize: the plugin turns published data into text with it; a serializ
   await t.rejects(bad.app.sse.publish('s', { n: 1 }), { code: 'SSE_ERR_INVALID_FIELD' })
   await t.rejects(startApp(t, { serialize: 'yaml' as never }), { code: 'SSE_ERR_INVALID_OPTION' })
 })
+
+t.test('handleError when a write fails for another reason than the client leaving (seed 001), not when it left', async (t) => {
+  const seen: string[] = []
+  const { app, url } = await startApp(t, { heartbeat: false }, (app) => {
+    app.get('/w', {
+      chunk: true,
+      handler: {
+        init (token) { token.send('go') },
+        handle (msg: string, token) {
+          const code = (token.request.query as { code: string }).code
+          // Stands in for the socket reporting a failed write (a disk-backed proxy, a broken pipe).
+          setImmediate(() => token.reply.raw.emit('error', Object.assign(new Error(`write failed: ${code}`), { code })))
+          return `data: ${msg}\n\n`
+        },
+        handleError (error) { seen.push(error.message) },
+        terminate (reason) { seen.push(reason) }
+      }
+    })
+  })
+  const failed = await openStream(`${url}/w?code=EIO`)
+  await failed.ended
+  t.same(seen, ['write failed: EIO', 'error'])
+  seen.length = 0
+  const reset = await openStream(`${url}/w?code=ECONNRESET`)
+  await reset.waitFor(1)
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(seen, [], 'a client that left is no handler failure')
+  reset.close()
+  await eventually(() => app.sse.connections === 0)
+  t.same(seen, ['client-closed'])
+})

@@ -133,6 +133,10 @@ export class StreamActor extends StreamCore implements TokenOwner {
     if (requested !== undefined) void this.closeFor('stopped', requested.final)
   }
 
+  writeFailed (error: Error): void {
+    this.#fail(error, undefined)
+  }
+
   #fail (error: unknown, msg: unknown): void {
     // A stream that is ending aborts what its handler awaits: that rejection is the end, not a failure.
     if (this.phase !== 'open') return

@@ -13,6 +13,9 @@ import { type Timer, Timers, type TimerOwner } from './timers.js'
 import { StreamToken, type TokenOwner } from './token.js'
 import type { RawReply, StreamWriter } from './writer.js'
 
+/** Error codes that only mean the client went away: its 'close' ends the stream ('client-closed'). */
+const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_STREAM'])
+
 /** The response's own stream, for the one `close` listener all responses share. */
 const kActor = Symbol('fastify-sse-actors.stream')
 
@@ -62,7 +65,17 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
     // From the start: a client that leaves while `init` runs ends the stream (and its upstream) at once.
     ;(reply.raw as unknown as Record<symbol, StreamCore>)[kActor] = this
     reply.raw.on('close', StreamCore.#onResponseClose)
+    reply.raw.on('error', StreamCore.#onResponseError)
   }
+
+  /** Shared by every response: a write that failed for another reason than the client leaving. */
+  static #onResponseError = function (this: RawReply, error: Error & { code?: string }): void {
+    const actor = (this as unknown as Record<symbol, StreamCore | undefined>)[kActor]
+    if (actor !== undefined && !CLIENT_LEFT.has(error.code ?? '')) actor.writeFailed(error)
+  }
+
+  /** A write to the client failed (not its leaving): `handleError`, then `terminate('error')`. */
+  abstract writeFailed (error: Error): void
 
   /** Shared by every response (no closure per stream): the client went away before the end. */
   static #onResponseClose = function (this: RawReply): void {
