@@ -1,5 +1,6 @@
+/* eslint-disable @typescript-eslint/no-unused-vars -- a module augmentation must repeat Fastify's type parameters, used or not */
 import type {
-  ContextConfigDefault, FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema,
+  ContextConfigDefault, FastifyBaseLogger, FastifyRequest, FastifySchema,
   FastifyTypeProvider, FastifyTypeProviderDefault, RawReplyDefaultExpression, RawRequestDefaultExpression,
   RawServerBase, RawServerDefault, RouteGenericInterface, RouteOptions, RouteShorthandOptions
 } from 'fastify'

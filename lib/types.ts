@@ -162,4 +162,3 @@ export interface SseDecorator {
   readonly connections: number
   stats (): SseStats
 }
-

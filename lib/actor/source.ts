@@ -3,7 +3,6 @@ import { stop } from '../results.js'
 import { PULL } from './notices.js'
 import type { Chunk, ChunkedHandler, HandleResult, SourceHandler, Token } from '../types.js'
 
-
 /**
  * Drives a source handler (a function of the token returning an AsyncIterable of chunks: an async
  * generator, a Node `Readable`, a web `ReadableStream`) as an actor: each `PULL` message takes one

@@ -218,12 +218,7 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
     const writable = wasOpen && rule.writable && !this.output.writer.destroyed
     if (writable) this.#writeQuietly(final)
     if (this.#initializing !== undefined) await this.#initializing // terminate comes after init, always
-    let last: void | Chunk | Chunk[] = undefined
-    try {
-      last = await this.handler.terminate?.(reason, this.token)
-    } catch (error) {
-      this.log.error({ err: error }, 'terminate threw')
-    }
+    const last = await this.#terminate(reason)
     if (writable && rule.writesTerminate) this.#writeQuietly(last)
     if (wasOpen) {
       if (rule.destroys) this.output.writer.destroy()
@@ -232,6 +227,16 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
     }
     this.context.streams.delete(this)
     this.phase = nextPhase(this.phase, 'closed')
+  }
+
+  /** The handler's `terminate`, exactly once; what it throws is logged, never the stream's end's problem. */
+  async #terminate (reason: CloseReason): Promise<void | Chunk | Chunk[]> {
+    try {
+      return await this.handler.terminate?.(reason, this.token)
+    } catch (error) {
+      this.log.error({ err: error }, 'terminate threw')
+      return undefined
+    }
   }
 
   #writeQuietly (chunks: Chunk | Chunk[] | void): void {

@@ -18,6 +18,7 @@ const INIT_KEYS: ReadonlySet<string> = new Set(['data', 'event', 'id', 'retry', 
 // C0 and DEL. CR and LF would forge a field; the others cannot come back intact in a Last-Event-ID
 // header (HTTP refuses them in a header value; a tab at either end is trimmed as whitespace), so an id
 // holding one would break every reconnect. One rule for both fields.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it finds
 const CONTROL = /[\u0000-\u001f\u007f]/
 
 /** True when `value` may be an event's name or id: no control character. */
