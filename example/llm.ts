@@ -77,7 +77,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const headers = process.env.OPENAI_API_KEY === undefined ? undefined : { authorization: `Bearer ${process.env.OPENAI_API_KEY}` }
   const { app } = await buildLlmApp({ upstream, broker, headers, logger: true })
   await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void app.close().then(() => model?.close()))
+  const stop = async (): Promise<void> => {
+    await app.close() // aborts the generations in flight: their readers get `event: error`
+    await model?.close()
   }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { stop().catch((error) => app.log.error(error)) })
 }

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { buildLlmApp, startFakeModel } from '../example/llm.js'
-import type { FakeModel, FakeModelOptions } from '../example/llm/fake-model.js'
+import { cannedTokens, type FakeModel, type FakeModelOptions } from '../example/llm/fake-model.js'
 import { connect } from '../lib/client/index.js'
 import type { Broker } from '../lib/index.js'
 import { redisAvailable, redisCluster } from './helpers/redis.js'
@@ -77,21 +77,24 @@ t.test('memory broker, one instance: late reader from token 1, cut and resume ex
 })
 
 t.test('connect() reads a generation to its end and stops by itself at the 204', { timeout: 30_000 }, async (t) => {
-  const fake = await model(t)
+  const fake = await model(t, { tokens: cannedTokens })
   const { url } = await instance(t, fake.url)
   const id = await startGeneration(t, url)
-  const seen: string[] = []
-  for await (const event of connect(`${url}/generations/${id}`, { retry: 250 })) seen.push(event.type)
-  t.same(seen, [...EXPECTED.map(() => 'token'), 'done'])
+  const seen: Array<[string, string]> = []
+  for await (const event of connect(`${url}/generations/${id}`, { retry: 250 })) seen.push([event.type, event.data])
+  t.same(seen, [...cannedTokens('', TOKENS).map((text) => ['token', text]), ['done', JSON.stringify({ tokens: TOKENS })]])
 })
 
-t.test('a model that cannot be reached: the POST is a 502 that names no host or port', { timeout: 30_000 }, async (t) => {
-  const { url } = await instance(t, 'http://127.0.0.1:1/v1/chat/completions')
-  const response = await request(`${url}/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hi"}' })
-  t.equal(response.statusCode, 502)
-  const text = await response.body.text()
-  t.notMatch(text, /127\.0\.0\.1|:1\b|ECONNREFUSED/)
-  t.match(JSON.parse(text), { message: 'the model did not accept the request' })
+t.test('a model that refuses or cannot be reached: the POST is a 502 that names no host, port or upstream text', { timeout: 30_000 }, async (t) => {
+  const refusing = await model(t, { refuse: 429 })
+  for (const upstream of [refusing.url, 'http://127.0.0.1:1/v1/chat/completions']) {
+    const { url } = await instance(t, upstream)
+    const response = await request(`${url}/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hi"}' })
+    t.equal(response.statusCode, 502)
+    const text = await response.body.text()
+    t.notMatch(text, /127\.0\.0\.1|:1\b|ECONNREFUSED|429|fake model/)
+    t.match(JSON.parse(text), { message: 'the model did not accept the request' })
+  }
 })
 
 t.test('a model that fails mid-answer: the readers get event: error, then a reconnect gets 204', { timeout: 30_000 }, async (t) => {

@@ -12,6 +12,8 @@ export interface FakeModelOptions {
   tokens?: (prompt: string, maxTokens: number) => string[]
   /** Ends the response without `[DONE]` after this many tokens (a model that fails mid-answer). */
   failAfter?: number
+  /** Answers every request with this status and a JSON error (a 429, say): a model that refuses. */
+  refuse?: number
 }
 
 export interface FakeModel {
@@ -33,7 +35,7 @@ export function cannedTokens (_prompt: string, maxTokens: number): string[] {
 const chunk = (delta: Record<string, string>): string => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta }] })}\n\n`
 
 export async function startFakeModel (options: FakeModelOptions = {}, port = 0): Promise<FakeModel> {
-  const { delayMs = 20, tokens = cannedTokens, failAfter } = options
+  const { delayMs = 20, tokens = cannedTokens, failAfter, refuse } = options
   let written = 0
   let requests = 0
   const server = http.createServer((req, res) => {
@@ -41,11 +43,12 @@ export async function startFakeModel (options: FakeModelOptions = {}, port = 0):
     req.setEncoding('utf8')
     req.on('data', (text: string) => { body += text })
     req.on('end', () => {
-      let parsed: { max_tokens?: number, messages?: Array<{ content?: string }> }
+      let parsed: { max_tokens?: number, messages?: Array<{ content?: string }> } | undefined
       try {
         parsed = JSON.parse(body)
-      } catch {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"invalid JSON"}}')
+      } catch {}
+      if (parsed === undefined || refuse !== undefined) {
+        res.writeHead(refuse ?? 400, { 'content-type': 'application/json' }).end('{"error":{"message":"refused by the fake model at 127.0.0.1"}}')
         return
       }
       requests++
@@ -54,15 +57,16 @@ export async function startFakeModel (options: FakeModelOptions = {}, port = 0):
       res.write(chunk({ role: 'assistant' })) // a role-only chunk first, as the real API sends
       let next = 0
       let timer: NodeJS.Timeout | undefined
+      // With no delay, 64 tokens a turn: a burst that still lets the event loop breathe.
+      const perTurn = delayMs === 0 ? 64 : 1
       const step = (): void => {
-        // A burst when there is no delay; the socket's own buffering applies backpressure.
-        do {
+        for (let i = 0; i < perTurn; i++) {
           if (res.destroyed) return
           if (failAfter !== undefined && next >= failAfter) { res.destroy(); return }
           if (next >= answer.length) { res.end('data: [DONE]\n\n'); return }
           res.write(chunk({ content: answer[next++] }))
           written++
-        } while (delayMs === 0 && next % 64 !== 0)
+        }
         timer = setTimeout(step, delayMs)
       }
       res.on('close', () => clearTimeout(timer))
