@@ -71,6 +71,24 @@ export class ClientRedirectError extends RedirectError {
   }
 }
 
+const RestartLimitError = createError<[maxRestarts: number, restartWindow: number]>(
+  'SSE_ERR_CLIENT_RESTART_LIMIT', 'The client stopped more than %s times in %s ms: it is not restarted again', 500)
+
+/**
+ * A `'permanent'` client that stopped normally (a stop its handler returned, or a 204) once more than
+ * `maxRestarts` times within `restartWindow`: its supervision gave up. (One that kept throwing rejects
+ * with the last error itself.)
+ */
+export class ClientRestartLimitError extends RestartLimitError {
+  /** What the last stop said: the `stop` value, or `'no-content'`. */
+  readonly reason: unknown
+
+  constructor (maxRestarts: number, restartWindow: number, reason: unknown) {
+    super(maxRestarts, restartWindow)
+    this.reason = reason
+  }
+}
+
 /** A client option with a value it cannot work with: thrown when the option is given. */
 export const ClientInvalidOptionError = createError<[option: string, reason: string]>(
   'SSE_ERR_CLIENT_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)

@@ -10,7 +10,9 @@ export type {
   SseClientHandler, SseClientOptions, SseClientStopped, SseClientStatus,
   Next, ConnectNext, StopNext, NoReply, ConnectRequest, DisconnectReason
 } from './sse-client.js'
+export type { RestartPolicy } from './restart.js'
+export { DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW } from './restart.js'
 export type { StreamRequest, StreamResponse } from './resumable-stream.js'
-export { ClientStatusError, ClientContentTypeError, ClientEventTooLargeError, ClientRedirectError, ClientInvalidOptionError } from './errors.js'
+export { ClientStatusError, ClientContentTypeError, ClientEventTooLargeError, ClientRedirectError, ClientInvalidOptionError, ClientRestartLimitError } from './errors.js'
 export { DEFAULT_RETRY, MIN_RETRY, MAX_BACKOFF, MAX_RETRY_AFTER } from './backoff.js'
 export { MAX_REDIRECTS } from './redirect.js'

@@ -1,4 +1,5 @@
-// An event stream parser that follows the WHATWG HTML rules ("Interpreting an event stream").
+// An event stream parser that follows the WHATWG HTML rules ("Interpreting an event stream"): this
+// file cuts the stream into lines, its base class (event-fields.ts) makes events of them.
 //
 // Bytes are not decoded chunk by chunk: the tail of a chunk after its last line ending waits as bytes
 // and is decoded together with the rest of its line. A line ending is an ASCII byte, never part of a
@@ -7,28 +8,14 @@
 // TextDecoder, measured), and a stream fed a few bytes at a time costs one decode per line instead of
 // one per chunk.
 
+import { Buffer } from 'node:buffer'
 import { refuseUnknownKeys } from '../check-keys.js'
-import { ClientEventTooLargeError, ClientInvalidOptionError } from './errors.js'
+import { ClientInvalidOptionError } from './errors.js'
+import { EventFields, NOT_SEARCHED, type ParserCallbacks } from './event-fields.js'
 import { ByteQueue, CR, decode, LF, lastLineEnding } from './line-bytes.js'
 import { optionNames } from './option-names.js'
 
-/** One dispatched event. */
-export interface ParsedEvent {
-  /** The `event:` field, `message` when there was none (or it was empty). */
-  type: string
-  /** The `data:` lines joined with LF. */
-  data: string
-  /** The last `id:` seen on the stream when the event was dispatched (it persists across events). */
-  lastEventId: string
-}
-
-export interface ParserCallbacks {
-  onEvent (event: ParsedEvent): void
-  /** A `retry:` field made of ASCII digits only: the reconnection time in ms. */
-  onRetry? (ms: number): void
-  /** A line starting with `:`: the text after the colon, without one leading space (as for a field). */
-  onComment? (text: string): void
-}
+export type { ParsedEvent, ParserCallbacks } from './event-fields.js'
 
 export interface ParserOptions extends ParserCallbacks {
   /** The last event id before the stream starts (a resumed stream): reported until an `id:` field. */
@@ -73,8 +60,6 @@ export interface Parser {
   readonly lastEventId: string
 }
 
-const SPACE = 32
-const COLON = 58
 const BOM = 0xfeff
 
 const PARSER_OPTIONS = optionNames<ParserOptions>({
@@ -88,28 +73,16 @@ export function createParser (options: ParserOptions): Parser {
 
 // A class rather than closures: its methods are shared code, so V8 keeps them optimized across the
 // many parsers of a process (closures per parser made it deoptimize on "wrong call target", measured).
-class EventStreamParser implements Parser {
-  lastEventId: string
-  private readonly onEvent: (event: ParsedEvent) => void
-  private readonly onRetry: ((ms: number) => void) | undefined
-  private readonly onComment: ((text: string) => void) | undefined
-  private readonly maxEventSize: number
-  private readonly pendingBytes: ByteQueue
+class EventStreamParser extends EventFields implements Parser {
+  private readonly pendingBytes: ByteQueue // the bytes of a line waiting for its end
   private pendingText = '' // a line fed as text whose ending has not come yet
   private atStart = true // no character seen yet: a BOM here is stripped
   private afterCr = false // the last line ended with CR: an LF that comes next belongs to it
-  private data = ''
-  private hasData = false // a `data:` line was seen, even an empty one
-  private type = ''
-  private idBuffer: string
 
   constructor (options: ParserOptions) {
-    this.onEvent = options.onEvent
-    this.onRetry = options.onRetry
-    this.onComment = options.onComment
-    this.maxEventSize = maxEventSizeOption(options.maxEventSize)
-    this.pendingBytes = new ByteQueue(this.maxEventSize)
-    this.lastEventId = this.idBuffer = options.lastEventId ?? ''
+    const maxEventSize = maxEventSizeOption(options.maxEventSize)
+    super(options, options.lastEventId ?? '', maxEventSize)
+    this.pendingBytes = new ByteQueue(maxEventSize)
   }
 
   // Sizes are checked only where a buffer grows: when a line waits for its end (bytes or text) and
@@ -160,10 +133,7 @@ class EventStreamParser implements Parser {
     this.pendingText = ''
     this.atStart = true
     this.afterCr = false
-    this.data = ''
-    this.hasData = false
-    this.type = ''
-    this.idBuffer = this.lastEventId
+    this.forgetEvent()
   }
 
   reset (): void {
@@ -175,12 +145,6 @@ class EventStreamParser implements Parser {
   private checkLineEnds (bytes: Buffer): void {
     const within = bytes.subarray(0, this.maxEventSize - this.pendingBytes.length + 1)
     if (within.indexOf(LF) === -1 && within.indexOf(CR) === -1) this.tooLarge()
-  }
-
-  // The stream is broken: what it buffered is dropped, so that the error costs no memory.
-  private tooLarge (): never {
-    this.end()
-    throw new ClientEventTooLargeError(this.maxEventSize)
   }
 
   private feedText (text: string): void {
@@ -201,25 +165,30 @@ class EventStreamParser implements Parser {
     let lf = text.indexOf('\n', at)
     if (this.pendingText !== '') {
       const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf)
+      if (this.pendingText.length + (end === -1 ? length : end) - at > this.maxEventSize) this.tooLarge()
       if (end === -1) {
-        if (this.pendingText.length + length > this.maxEventSize) this.tooLarge()
-        this.pendingText += text
+        this.pendingText += at === 0 ? text : text.slice(at)
         return
       }
-      if (this.pendingText.length + end - at > this.maxEventSize) this.tooLarge()
       const line = this.pendingText + text.slice(at, end)
       this.pendingText = ''
+      this.nul = NOT_SEARCHED
       this.processLine(line, 0, line.length)
       at = end + 1
       if (end === cr) at = this.skipLf(text, at)
       // The LF-only loop below starts from `lf`, which must not be the line ending just used.
       else lf = text.indexOf('\n', at)
     }
+    this.nul = NOT_SEARCHED
     if (cr === -1) {
-      // The common case, LF only, in a tighter loop.
+      // The common case, LF only, in a tighter loop; a blank line is seen without a search.
       while (lf !== -1) {
         this.processLine(text, at, lf)
         at = lf + 1
+        if (at < length && text.charCodeAt(at) === LF) {
+          this.dispatch()
+          at++
+        }
         lf = text.indexOf('\n', at)
       }
     } else {
@@ -244,90 +213,4 @@ class EventStreamParser implements Parser {
     }
     return text.charCodeAt(at) === LF ? at + 1 : at
   }
-
-  // One line, text[start, end). The character at `end` is a line ending, or there is none: never a
-  // space nor a colon, so the checks after a field name need no bounds check.
-  private processLine (text: string, start: number, end: number): void {
-    if (start === end) {
-      this.dispatch()
-      return
-    }
-    // `data:`, `event:` and `id:` take most lines: recognized in place, by their first characters.
-    const c = text.charCodeAt(start)
-    if (c === 100 && isData(text, start)) this.appendData(text.slice(valueStart(text, start + 4), end))
-    else if (c === 101 && isEvent(text, start)) this.type = text.slice(valueStart(text, start + 5), end)
-    else if (c === 105 && isId(text, start)) this.setId(text.slice(valueStart(text, start + 2), end))
-    else this.processOtherLine(text, start, end)
-  }
-
-  // Any other line: a comment, `retry`, a field without a colon (the value is empty), or one to ignore.
-  private processOtherLine (text: string, start: number, end: number): void {
-    if (text.charCodeAt(start) === COLON) {
-      if (this.onComment !== undefined) this.onComment(text.slice(valueStart(text, start), end))
-      return
-    }
-    let nameEnd = start + 1 // the first colon, or the end of a line without one
-    while (nameEnd < end && text.charCodeAt(nameEnd) !== COLON) nameEnd++
-    const value = nameEnd === end ? '' : text.slice(valueStart(text, nameEnd), end)
-    switch (text.slice(start, nameEnd)) {
-      case 'data': this.appendData(value); break
-      case 'event': this.type = value; break
-      case 'id': this.setId(value); break
-      case 'retry': this.retry(value); break
-    }
-  }
-
-  private appendData (value: string): void {
-    if (this.hasData) {
-      this.data += '\n' + value
-      // The first value needs no check: it is one line, and a line is within the limit.
-      if (this.data.length > this.maxEventSize) this.tooLarge()
-    } else {
-      this.data = value
-      this.hasData = true
-    }
-  }
-
-  private setId (value: string): void {
-    if (value.indexOf('\0') === -1) this.idBuffer = value
-  }
-
-  private retry (value: string): void {
-    if (this.onRetry === undefined || value.length === 0) return
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i)
-      if (c < 48 || c > 57) return
-    }
-    this.onRetry(Number(value))
-  }
-
-  private dispatch (): void {
-    this.lastEventId = this.idBuffer
-    if (this.hasData) {
-      const event: ParsedEvent = { type: this.type === '' ? 'message' : this.type, data: this.data, lastEventId: this.lastEventId }
-      this.data = ''
-      this.hasData = false
-      this.type = ''
-      this.onEvent(event)
-    } else {
-      this.type = ''
-    }
-  }
-}
-
-function isData (text: string, at: number): boolean {
-  return text.charCodeAt(at + 1) === 97 && text.charCodeAt(at + 2) === 116 && text.charCodeAt(at + 3) === 97 && text.charCodeAt(at + 4) === COLON
-}
-
-function isEvent (text: string, at: number): boolean {
-  return text.charCodeAt(at + 1) === 118 && text.charCodeAt(at + 2) === 101 && text.charCodeAt(at + 3) === 110 && text.charCodeAt(at + 4) === 116 && text.charCodeAt(at + 5) === COLON
-}
-
-function isId (text: string, at: number): boolean {
-  return text.charCodeAt(at + 1) === 100 && text.charCodeAt(at + 2) === COLON
-}
-
-// Where a value starts after the colon at `colon`: one space there is not part of it.
-function valueStart (text: string, colon: number): number {
-  return text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
 }

@@ -41,6 +41,6 @@ t.test('item 18: every known key is accepted', async (t) => {
   const client = SseClient.start({
     init: (state) => ({ connect: { url: server.url, method: 'GET', headers: {}, body: undefined, delay: 0 }, state }),
     handleEvent: (event, state) => state
-  }, null, { retry: 5, lastEventId: '1', dispatcher: undefined, maxEventSize: 1024 })
+  }, null, { retry: 5, lastEventId: '1', dispatcher: undefined, maxEventSize: 1024, restart: 'temporary', maxRestarts: 3, restartWindow: 5000 })
   t.equal((await client.closed).reason, 'no-content')
 })
