@@ -2,19 +2,9 @@ import type { SseStats } from '../types.js'
 import type { StreamOptions } from './context.js'
 import { Mailbox } from './mailbox.js'
 import { isKept } from './notices.js'
-import type { StreamOutput } from './stream-output.js'
+import { StreamOutput } from './stream-output.js'
+import type { StreamWriter } from './writer.js'
 
-/** What the loop asks of its stream. */
-export interface LoopOwner {
-  /** Messages are handled only while the stream is open; before, they wait; after, they are refused. */
-  readonly phase: 'opening' | 'open' | 'closing' | 'closed'
-  /** Handles one message; a promise when the handler is async: the next waits for it. */
-  process (msg: unknown): Promise<void> | undefined
-  /** The mailbox is empty: what waits for a quiet moment (a moved cursor) may go out. */
-  caughtUp (): void
-  /** The mailbox is full or the socket stayed full for drainTimeout: the stream ends ('overflow'). */
-  overflow (): void
-}
 
 /** A message queued outside `mailbox.limit`: a replayed event or a notice. */
 class Uncounted {
@@ -26,7 +16,7 @@ class Uncounted {
  * `highWaterMark` bytes wait on the socket. The mailbox holds the rest, up to `mailbox.limit`
  * (replayed events and the plugin's notices do not count), then the overflow policy applies.
  */
-export class MailboxLoop {
+export abstract class MailboxLoop extends StreamOutput {
   /** Made when a message must wait: a stream that keeps up never allocates one. */
   #mailbox: Mailbox<unknown> | undefined
   #uncounted = 0
@@ -34,45 +24,47 @@ export class MailboxLoop {
   #busy = false
   #drainTimer: NodeJS.Timeout | undefined
   #cancelDrainWait: (() => void) | undefined
-  readonly #owner: LoopOwner
-  readonly #output: StreamOutput
-  readonly #options: StreamOptions
-  readonly #stats: SseStats
-
-  constructor (owner: LoopOwner, output: StreamOutput, options: StreamOptions, stats: SseStats) {
-    this.#owner = owner
-    this.#output = output
-    this.#options = options
-    this.#stats = stats
+  // The stream is its loop (one object, not two): the actor extends this class.
+  protected constructor (writer: StreamWriter, options: StreamOptions, stats: SseStats) {
+    super(writer, stats, options)
   }
 
-  get busy (): boolean {
+  /** Messages are handled only while the stream is open; before, they wait; after, they are refused. */
+  abstract readonly phase: 'opening' | 'open' | 'closing' | 'closed'
+  /** Handles one message; a promise when the handler is async: the next waits for it. */
+  abstract process (msg: unknown): Promise<void> | undefined
+  /** The mailbox is empty: what waits for a quiet moment (a moved cursor) may go out. */
+  abstract caughtUp (): void
+  /** The mailbox is full or the socket stayed full for drainTimeout: the stream ends ('overflow'). */
+  abstract overflow (): void
+
+  protected get busy (): boolean {
     return this.#busy
   }
 
   /** Open, handling nothing, nothing waiting, room on the socket: a message may be handled at once. */
   idle (): boolean {
-    return !this.#busy && this.#owner.phase === 'open' && (this.#mailbox === undefined || this.#mailbox.size === 0) && this.#output.pending < this.#options.highWaterMark
+    return !this.#busy && this.phase === 'open' && (this.#mailbox === undefined || this.#mailbox.size === 0) && this.pending < this.options.highWaterMark
   }
 
   /** `counted`: the message counts against `mailbox.limit`. False when it was refused or dropped. */
   enqueue (msg: unknown, counted: boolean): boolean {
-    const phase = this.#owner.phase
+    const phase = this.phase
     if (phase === 'closing' || phase === 'closed') return false
     if (this.idle()) {
       // Nothing ahead of it: handled at once, without a trip through the mailbox.
       this.#busy = true
-      const pending = this.#owner.process(msg)
+      const pending = this.process(msg)
       if (pending !== undefined) {
         pending.then(() => this.#resume(), () => this.#resume())
         return true
       }
       this.#busy = false
       if (this.#mailbox !== undefined && this.#mailbox.size > 0) this.drain()
-      else if (this.#owner.phase === 'open') this.#owner.caughtUp()
+      else if (this.phase === 'open') this.caughtUp()
       return true
     }
-    if (counted && (this.#mailbox?.size ?? 0) - this.#uncounted >= this.#options.mailboxLimit && !this.#makeRoom(msg)) return false
+    if (counted && (this.#mailbox?.size ?? 0) - this.#uncounted >= this.options.mailboxLimit && !this.#makeRoom(msg)) return false
     if (!counted) this.#uncounted++
     ;(this.#mailbox ??= new Mailbox()).push(counted ? msg : new Uncounted(msg))
     this.drain()
@@ -81,32 +73,32 @@ export class MailboxLoop {
 
   /** The mailbox is full: apply the overflow policy. True when `msg` may still be queued. */
   #makeRoom (msg: unknown): boolean {
-    if (this.#options.overflow === 'drop-oldest') {
+    if (this.options.overflow === 'drop-oldest') {
       // Only the handler's own messages are dropped: a dropped topic event would be a silent gap.
       if (this.#mailbox!.dropOldest((queued) => !(queued instanceof Uncounted) && !isKept(queued))) {
-        this.#stats.messagesDropped++
+        this.stats.messagesDropped++
         return true
       }
       if (!isKept(msg)) {
-        this.#stats.messagesDropped++
+        this.stats.messagesDropped++
         return false
       }
     }
-    this.#owner.overflow()
+    this.overflow()
     return false
   }
 
   drain (): void {
-    if (this.#busy || this.#owner.phase !== 'open') return
+    if (this.#busy || this.phase !== 'open') return
     this.#busy = true
-    while (this.#owner.phase === 'open') {
-      if (this.#output.pending >= this.#options.highWaterMark) {
+    while (this.phase === 'open') {
+      if (this.pending >= this.options.highWaterMark) {
         this.#waitForDrain()
         break
       }
       const mailbox = this.#mailbox
       if (mailbox === undefined || mailbox.size === 0) {
-        this.#owner.caughtUp()
+        this.caughtUp()
         break
       }
       let msg = mailbox.shift()
@@ -114,7 +106,7 @@ export class MailboxLoop {
         this.#uncounted--
         msg = msg.msg
       }
-      const pending = this.#owner.process(msg)
+      const pending = this.process(msg)
       if (pending !== undefined) {
         pending.then(() => this.#resume(), () => this.#resume())
         return
@@ -130,8 +122,8 @@ export class MailboxLoop {
 
   #waitForDrain (): void {
     if (this.#drainTimer !== undefined) return
-    this.#drainTimer = setTimeout(() => this.#owner.overflow(), this.#options.drainTimeout)
-    this.#cancelDrainWait = this.#output.writer.whenDrained(() => {
+    this.#drainTimer = setTimeout(() => this.overflow(), this.options.drainTimeout)
+    this.#cancelDrainWait = this.writer.whenDrained(() => {
       clearTimeout(this.#drainTimer)
       this.#drainTimer = undefined
       this.#cancelDrainWait = undefined
@@ -140,7 +132,7 @@ export class MailboxLoop {
   }
 
   /** Stops waiting for the socket and empties the mailbox; returns how many messages were dropped. */
-  release (): number {
+  protected releaseMailbox (): number {
     clearTimeout(this.#drainTimer)
     this.#cancelDrainWait?.()
     this.#drainTimer = undefined

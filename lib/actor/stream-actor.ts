@@ -2,7 +2,9 @@ import { InvalidHandlerError } from '../errors.js'
 import type { Chunk } from '../protocol/encoders.js'
 import { Event } from '../protocol/event.js'
 import { outcomeOf, type Stop } from '../results.js'
-import { isPublished } from '../topics/published.js'
+import type { TopicPosition } from '../broker/types.js'
+import { isPublished, type Published } from '../topics/published.js'
+import { StreamTopics, type StreamTopicsOwner } from '../topics/stream-topics.js'
 import { subscribeFromStart } from '../topics/subscribe-options.js'
 import type { HandleResult, SubscribeOptions } from '../types.js'
 import { CloseRequested, Notified, ReplayMore, Sent, TopicClosed, TopicReset } from './notices.js'
@@ -10,19 +12,20 @@ import { SourceDriver } from './source.js'
 import { StreamCore } from './stream-core.js'
 import { Timer } from './timers.js'
 import type { TokenOwner } from './token.js'
-import { TopicSide } from './topic-side.js'
 
 /**
  * One streaming reply, as its messages see it: what the token asks (send, subscribe, close), what
  * comes from outside (notify, send, close by id), and what each message does, one at a time, in
  * order, to completion. Its lifecycle, opening and closing on one path are `StreamCore`'s.
  */
-export class StreamActor extends StreamCore implements TokenOwner {
+export class StreamActor extends StreamCore implements TokenOwner, StreamTopicsOwner {
   /** `app.sse.close` was called: the stream takes nothing more from outside. */
   #endRequested = false
+  /** Relays topic events as they came, in SSE: their shared bytes may be written as they arrive. */
+  readonly #relaysShared = this.handler.handle === undefined && this.options.rules.eventStream
 
   send (msg: unknown): void {
-    this.loop.enqueue(msg, true)
+    this.enqueue(msg, true)
   }
 
   async subscribe (topic: string, options?: SubscribeOptions): Promise<void> {
@@ -32,57 +35,91 @@ export class StreamActor extends StreamCore implements TokenOwner {
       throw new InvalidHandlerError('a generator or source handler cannot subscribe: use topics() or an object handler with handle')
     }
     if (this.ending()) return
-    this.topics ??= new TopicSide(this, this.context.hub, this.token.lastEventId, this.loop, this.output, this.options, this.context.stats, this.handler.handle === undefined)
-    const nothingLeft = await this.topics.topics.subscribe(topic, fromStart)
-    if (!nothingLeft) this.loop.drain()
+    this.topics ??= new StreamTopics(this.context.hub, this, this.token.lastEventId, this.options.maxTopicsPerStream)
+    const nothingLeft = await this.topics.subscribe(topic, fromStart)
+    if (!nothingLeft) this.drain()
     else if (this.phase === 'opening') this.noContent = true
     else void this.closeFor('topic-closed')
   }
 
   async unsubscribe (topic: string): Promise<void> {
-    this.topics?.topics.unsubscribe(topic)
+    this.topics?.unsubscribe(topic)
   }
 
   close (final?: Chunk | Chunk[]): void {
-    if (this.loop.busy || this.phase === 'opening') this.closeRequested = { final }
+    if (this.busy || this.phase === 'opening') this.closeRequested = { final }
     else void this.closeFor('stopped', final)
   }
 
   /** `app.sse.notify`: false when the handler takes no messages. */
   notify (msg: unknown): boolean {
     if (this.#endRequested) return false
-    if (this.handler.handleNotify !== undefined) return this.loop.enqueue(new Notified(msg), true)
+    if (this.handler.handleNotify !== undefined) return this.enqueue(new Notified(msg), true)
     if (this.handler.handle === undefined) return false
-    return this.loop.enqueue(msg, true)
+    return this.enqueue(msg, true)
   }
 
   /** `app.sse.send`: chunks in order with what `handle` writes; a stream takes them with or without `handle`. */
   push (chunks: Chunk | Chunk[]): boolean {
-    return !this.#endRequested && this.loop.enqueue(new Sent(chunks), true)
+    return !this.#endRequested && this.enqueue(new Sent(chunks), true)
   }
 
   /** `app.sse.close`: ends the stream once what its mailbox holds was handled; nothing is taken after it. */
   end (final: Chunk | Chunk[] | undefined): boolean {
     if (this.#endRequested) return false
     this.#endRequested = true
-    return this.loop.enqueue(new CloseRequested(final), false)
+    return this.enqueue(new CloseRequested(final), false)
   }
 
   // ---- handling messages -------------------------------------------------------------------
 
+  // ---- what its topics deliver (StreamTopics and its subscriptions) --------------------------
+
+  enqueuePublished (published: Published, replayed: boolean): void {
+    // The fan-out's hot path, decided in a few reads: an idle SSE stream that relays its one topic
+    // moves its cursor and writes the event's shared bytes at once. Anything else takes the mailbox.
+    if (this.#relaysShared && this.idle() && this.topics!.advanceSole(published)) {
+      this.writeShared(published)
+      return
+    }
+    this.enqueue(published, !replayed)
+  }
+
+  topicClosed (final: Event | undefined): void {
+    this.enqueue(new TopicClosed(final), false)
+  }
+
+  reset (topic: string, position?: TopicPosition): void {
+    this.stats.resets++
+    this.enqueue(new TopicReset(topic, position), false)
+  }
+
+  replayMore (next: () => void): void {
+    this.enqueue(new ReplayMore(next), false)
+  }
+
+  replayFailed (error: unknown): void {
+    this.log.warn({ err: error }, 'the replay could not be read: the stream ends, the client resumes by its cursor')
+    void this.closeFor('error')
+  }
+
+  resumed (): void {
+    this.stats.replays++
+  }
+
   /** Handles one message; returns a promise when `handle` is async. */
-  process (msg: unknown): Promise<void> | undefined {
+  override process (msg: unknown): Promise<void> | undefined {
     if (msg instanceof Timer) {
       msg.queued = false
       msg = msg.msg
     } else if (isPublished(msg)) {
       const published = msg
-      if (!this.topics!.topics.advance(published)) return undefined
-      if (this.handler.handle === undefined) return this.#run(() => this.output.writeChunk(published.event, published))
+      if (!this.topics!.advance(published)) return undefined
+      if (this.handler.handle === undefined) return this.#run(() => this.writeChunk(published.event, published))
     } else if (msg instanceof TopicReset) {
       const { topic, position } = msg
-      this.topics?.topics.jump(topic, position)
-      return this.#run(() => this.output.writeChunk(new Event({ event: 'reset', data: topic })))
+      this.topics?.jump(topic, position)
+      return this.#run(() => this.writeChunk(new Event({ event: 'reset', data: topic })))
     } else if (msg instanceof TopicClosed) {
       void this.closeFor('topic-closed', msg.final)
       return undefined
@@ -91,7 +128,7 @@ export class StreamActor extends StreamCore implements TokenOwner {
       return undefined
     } else if (msg instanceof Sent) {
       const { chunks } = msg
-      return this.#run(() => this.output.writeChunks(chunks))
+      return this.#run(() => this.writeChunks(chunks))
     } else if (msg instanceof CloseRequested) {
       void this.closeFor('stopped', msg.final)
       return undefined
@@ -120,11 +157,11 @@ export class StreamActor extends StreamCore implements TokenOwner {
   protected apply (result: HandleResult, msg: unknown): void {
     if (this.phase !== 'open') return
     try {
-      if (result instanceof Event) this.output.writeChunk(result, msg) // the common case, first
+      if (result instanceof Event) this.writeChunk(result, msg) // the common case, first
       else if (outcomeOf(result) === 'stop') {
         void this.closeFor((result as Stop).reason, (result as Stop).final)
         return
-      } else this.output.writeChunks(result as Chunk | Chunk[] | undefined, msg)
+      } else this.writeChunks(result as Chunk | Chunk[] | undefined, msg)
     } catch (error) {
       this.#fail(error, msg)
       return

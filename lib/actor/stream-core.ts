@@ -6,9 +6,7 @@ import type { ChunkedHandler, CloseReason, HandleResult, InitResult } from '../t
 import { closeRules } from './close-rules.js'
 import type { PluginContext, StreamByIdentity, StreamOptions } from './context.js'
 import { nextPhase, type Phase } from './lifecycle.js'
-import { MailboxLoop, type LoopOwner } from './mailbox-loop.js'
-import type { TopicSide, TopicSideHost } from './topic-side.js'
-import { StreamOutput } from './stream-output.js'
+import { MailboxLoop } from './mailbox-loop.js'
 import { type Timer, Timers, type TimerOwner } from './timers.js'
 import { StreamToken, type TokenOwner } from './token.js'
 import type { RawReply, StreamWriter } from './writer.js'
@@ -32,19 +30,15 @@ export type Opening =
  * acquires is released by `#release`. What each message does is `StreamActor`'s. The handler sees
  * neither: only its `token`.
  */
-export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner {
+export abstract class StreamCore extends MailboxLoop implements TimerOwner {
   readonly token: StreamToken
-  readonly output: StreamOutput
   protected readonly handler: ChunkedHandler
-  protected readonly options: StreamOptions
   protected readonly context: PluginContext
-  protected readonly loop: MailboxLoop
-  phase: Phase = 'opening'
+  override phase: Phase = 'opening'
   #id: string | undefined
   #log: FastifyBaseLogger | undefined
   #abort: AbortController | undefined
   #timers: Timers | undefined
-  protected topics: TopicSide | undefined
   /** `close(final)` was called while a message was handled: the stream ends once it is written. */
   protected closeRequested: { final: Chunk | Chunk[] | undefined } | undefined
   /** A topic that init subscribed to is closed, with nothing left to replay: answer 204. */
@@ -55,23 +49,14 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
   #closed: Promise<void> | undefined
 
   constructor (request: FastifyRequest, reply: FastifyReply, writer: StreamWriter, handler: ChunkedHandler, options: StreamOptions, context: PluginContext, state: unknown, lastEventId: string | undefined) {
+    super(writer, options, context.stats)
     this.handler = handler
-    this.options = options
     this.context = context
     this.token = new StreamToken(this as unknown as TokenOwner, request, reply, lastEventId, state)
-    this.output = new StreamOutput(writer, context.stats, options)
-    this.loop = new MailboxLoop(this, this.output, options, context.stats)
     context.streams.add(this)
     // From the start: a client that leaves while `init` runs ends the stream (and its upstream) at once.
     ;(reply.raw as unknown as Record<symbol, StreamCore>)[kActor] = this
     reply.raw.on('close', StreamCore.#onResponseClose)
-    reply.raw.on('error', StreamCore.#onResponseError)
-  }
-
-  /** Shared by every response: a write that failed for another reason than the client leaving. */
-  static #onResponseError = function (this: RawReply, error: Error & { code?: string }): void {
-    const actor = (this as unknown as Record<symbol, StreamCore | undefined>)[kActor]
-    if (actor !== undefined && !CLIENT_LEFT.has(error.code ?? '')) actor.writeFailed(error)
   }
 
   /** A write to the client failed (not its leaving): `handleError`, then `terminate('error')`. */
@@ -80,7 +65,15 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
   /** Shared by every response (no closure per stream): the client went away before the end. */
   static #onResponseClose = function (this: RawReply): void {
     const actor = (this as unknown as Record<symbol, StreamCore | undefined>)[kActor]
-    if (actor !== undefined && !this.writableFinished) void actor.closeFor('client-closed')
+    // Also after the stream's own end (closing again is nothing): an HTTP/2 response reset by its
+    // client says writableFinished, so that is no sign the client is still there.
+    if (actor === undefined) return
+    // The socket went with an error: the client leaving (a reset, a broken pipe), or a write that
+    // failed for another reason, which is the handler's to hear of. No listener per stream for it.
+    // (HTTP/1 only: an HTTP/2 response's socket is the session's, and may be gone already.)
+    const error = 'stream' in this ? undefined : (this.socket as { errored?: (Error & { code?: string }) | null } | null)?.errored
+    if (error != null && !CLIENT_LEFT.has(error.code ?? '')) actor.writeFailed(error)
+    else void actor.closeFor('client-closed')
   }
 
   // ---- what the token asks ------------------------------------------------------------------
@@ -117,16 +110,12 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
       if (timer.queued) return
       timer.queued = true
     }
-    this.loop.enqueue(timer, true)
-  }
-
-  replayFailed (): void {
-    void this.closeFor('error')
+    this.enqueue(timer, true)
   }
 
   /** Ends the stream for `fastify.close()`: a jittered `retry:` first, then `terminate('shutdown')`. */
   shutdown (retry: number): Promise<void> {
-    if (this.phase === 'open' && this.options.rules.eventStream) this.output.writeRaw(`retry: ${retry}\n\n`)
+    if (this.phase === 'open' && this.options.rules.eventStream) this.writeRaw(`retry: ${retry}\n\n`)
     return this.closeFor('shutdown')
   }
 
@@ -137,7 +126,7 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
 
   /** Cuts the connection: for a client that does not read while the server shuts down. */
   kill (): void {
-    this.output.writer.destroy()
+    this.writer.destroy()
   }
 
   // ---- opening -------------------------------------------------------------------------------
@@ -167,36 +156,33 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
 
   /** Sends the headers and what `init` returned, then starts taking messages. */
   open (status: number, headers: Record<string, string | number | string[]>, initial: InitResult): void {
-    if (this.output.writer.destroyed) {
+    if (this.writer.destroyed) {
       void this.closeFor('client-closed') // gone between init and now: its 'close' is on its way
       return
     }
     this.phase = nextPhase(this.phase, 'open')
-    this.output.writer.open(status, headers)
-    if (this.options.retry !== undefined && this.options.rules.eventStream) this.output.writeRaw(`retry: ${this.options.retry}\n\n`)
-    if (this.options.heartbeat !== false) this.context.heartbeats.add(this.output, this.options.heartbeat)
+    this.writer.open(status, headers)
+    if (this.options.retry !== undefined && this.options.rules.eventStream) this.writeRaw(`retry: ${this.options.retry}\n\n`)
+    if (this.options.heartbeat !== false) this.context.heartbeats.add(this, this.options.heartbeat)
     if (outcomeOf(initial) === 'stop') {
       void this.closeFor('stopped', (initial as Stop).final)
       return
     }
     this.apply(initial as HandleResult, undefined)
-    this.loop.drain()
+    this.drain()
   }
 
-  caughtUp (): void {
-    this.output.writePendingCursor()
+  override caughtUp (): void {
+    this.writePendingCursor()
   }
 
-  overflow (): void {
+  override overflow (): void {
     void this.closeFor('overflow')
   }
 
   protected ending (): boolean {
     return this.phase === 'closing' || this.phase === 'closed'
   }
-
-  /** Handles one message; returns a promise when the handler is async. */
-  abstract process (msg: unknown): Promise<void> | undefined
 
   /** Writes what the handler returned for `msg`, or ends the stream as it asked. */
   protected abstract apply (result: HandleResult, msg: unknown): void
@@ -215,15 +201,15 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
     this.phase = nextPhase(this.phase, 'closing')
     this.#release()
     if (rule.counts !== undefined) this.context.stats[rule.counts]++
-    const writable = wasOpen && rule.writable && !this.output.writer.destroyed
+    const writable = wasOpen && rule.writable && !this.writer.destroyed
     if (writable) this.#writeQuietly(final)
     if (this.#initializing !== undefined) await this.#initializing // terminate comes after init, always
     const last = await this.#terminate(reason)
     if (writable && rule.writesTerminate) this.#writeQuietly(last)
-    if (wasOpen) {
-      if (rule.destroys) this.output.writer.destroy()
+    if (wasOpen && reason !== 'client-closed') {
+      if (rule.destroys) this.writer.destroy()
       // Still counted while its last bytes wait; a client that never reads them is cut at drainTimeout.
-      await this.output.writer.end(this.options.drainTimeout, reason)
+      await this.writer.end(this.options.drainTimeout, reason)
     }
     this.context.streams.delete(this)
     this.phase = nextPhase(this.phase, 'closed')
@@ -241,7 +227,7 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
 
   #writeQuietly (chunks: Chunk | Chunk[] | void): void {
     try {
-      this.output.writeChunks(chunks)
+      this.writeChunks(chunks)
     } catch (error) {
       this.log.error({ err: error }, 'a last chunk could not be written')
     }
@@ -251,9 +237,9 @@ export abstract class StreamCore implements TimerOwner, TopicSideHost, LoopOwner
   #release (): void {
     this.#abort?.abort()
     this.#timers?.clear()
-    this.topics?.topics.leaveAll()
-    if (this.options.heartbeat !== false) this.context.heartbeats.remove(this.output, this.options.heartbeat)
-    this.context.stats.messagesDropped += this.loop.release()
+    this.topics?.leaveAll()
+    if (this.options.heartbeat !== false) this.context.heartbeats.remove(this, this.options.heartbeat)
+    this.context.stats.messagesDropped += this.releaseMailbox()
     if (this.#id !== undefined) this.context.byId.delete(this.#id)
   }
 }

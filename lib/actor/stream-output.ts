@@ -17,21 +17,22 @@ const EVENT_END = /(?:\r\n|\n|\r)(?:\r\n|\n)$|\r\r$/
  * written so far end at an event boundary, so a heartbeat or an id-only block never ends an event
  * the handler is writing in pieces.
  */
-export class StreamOutput implements Beating {
+export abstract class StreamOutput implements Beating {
   readonly writer: StreamWriter
   /** The stream's topics, once it subscribed: their cursor rides on what is written. */
   topics: StreamTopics | undefined
   wroteSinceTick = false
   idleTicks = 0
-  readonly #options: StreamOptions
-  readonly #stats: SseStats
+  protected readonly options: StreamOptions
+  protected readonly stats: SseStats
   /** The last characters of raw text written on an SSE stream ('' once an event ended). */
   #tail = ''
 
-  constructor (writer: StreamWriter, stats: SseStats, options: StreamOptions) {
+  // The stream is its output (one object): the actor extends this class.
+  protected constructor (writer: StreamWriter, stats: SseStats, options: StreamOptions) {
     this.writer = writer
-    this.#options = options
-    this.#stats = stats
+    this.options = options
+    this.stats = stats
   }
 
   get pending (): number {
@@ -63,28 +64,28 @@ export class StreamOutput implements Beating {
     const topics = this.topics
     if (topics !== undefined && topics.size > 0) {
       if (id !== undefined) throw new IdReservedError()
-      if (source instanceof Published && source.event === chunk && this.#options.rules.eventStream && topics.takeSharedWrite(source)) {
+      if (source instanceof Published && source.event === chunk && this.options.rules.eventStream && topics.takeSharedWrite(source)) {
         this.writeShared(source)
         return
       }
       id = topics.takeCursorId()
     }
-    this.#stats.eventsWritten++
+    this.stats.eventsWritten++
     this.wroteSinceTick = true
     this.#tail = ''
-    this.writer.write(this.#options.rules.encode(chunk, id))
+    this.writer.write(this.options.rules.encode(chunk, id))
   }
 
   /** A string or bytes, as they are. */
   writeRaw (chunk: string | Uint8Array): void {
     this.wroteSinceTick = true
-    if (this.#options.rules.eventStream) this.#track(chunk)
+    if (this.options.rules.eventStream) this.#track(chunk)
     this.writer.write(chunk)
   }
 
   /** A topic event's bytes shared by every stream whose cursor is that event's position alone. */
   writeShared (published: Published): void {
-    this.#stats.eventsWritten++
+    this.stats.eventsWritten++
     this.wroteSinceTick = true
     this.#tail = ''
     this.writer.writeShared(published.framed, published.payload)
@@ -92,7 +93,7 @@ export class StreamOutput implements Beating {
 
   /** The cursor moved with nothing written to carry it: an id-only block, so a reconnect resumes. */
   writePendingCursor (): void {
-    if (!this.#options.rules.eventStream || !this.atBoundary) return
+    if (!this.options.rules.eventStream || !this.atBoundary) return
     const id = this.topics?.takeCursorId()
     if (id === undefined) return
     this.wroteSinceTick = true

@@ -149,7 +149,8 @@ export class Writer implements StreamWriter {
    */
   end (drainTimeout: number, _reason?: CloseReason): Promise<void> {
     const res = this.res
-    if (res.writableFinished || res.destroyed) return Promise.resolve()
+    // Gone already (its 'close' came, as after an HTTP/2 stream reset): nothing to wait for.
+    if (res.writableFinished || res.destroyed || (res as { closed?: boolean }).closed === true) return Promise.resolve()
     return new Promise((resolve) => {
       const cut = setTimeout(() => res.destroy(), drainTimeout)
       const done = (): void => {
