@@ -57,7 +57,7 @@ export function forward<Request extends AnyRequest = FastifyRequest, State = any
       try {
         upstream = config.raw
           ? await openRaw(request, signal)
-          : await openEvents(request, token.lastEventId, config.maxEventSize, signal)
+          : await openEvents(request, token.lastEventId, config.maxEventSize, signal, idle === undefined ? undefined : () => idle.alive())
       } catch (error) {
         // The stream ended while the upstream opened (the client left, a shutdown): nothing failed,
         // and the actor answers for the ended stream itself (a shutdown's `retry:`).

@@ -118,3 +118,19 @@ t.test('an upstream that keeps talking is never idle, however long the stream la
   t.equal(stream.events.length, EVENTS, 'every event arrived before the upstream ended')
   t.same(reasons, ['upstream-closed'])
 })
+
+t.test('an upstream that only sends comments (keep-alives) past idleTimeout is alive, not idle', async (t) => {
+  const upstream = await httpServer(t, (seen, res) => {
+    openResponse(res)
+    // Comments only, 5 ms apart, for more than twice the timeout; then one event, then the end.
+    void writeSlowly(res, [...Array.from({ length: 50 }, () => ': PROCESSING\n\n'), 'data: answer\n\n']).then(() => res.end())
+  })
+  const reasons: CloseReason[] = []
+  const { url } = await startApp(t, { heartbeat: false }, (app) => {
+    app.get('/thinking', { chunk: true, handler: { ...forward(() => upstream.url, { idleTimeout: 100 }), terminate: (reason) => { reasons.push(reason) } } })
+  })
+  const stream = await openStream(`${url}/thinking`)
+  await stream.ended
+  t.same(stream.events.map((e) => e.data), ['answer'], 'the answer after the keep-alives came through')
+  t.same(reasons, ['upstream-closed'])
+})

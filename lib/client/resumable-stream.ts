@@ -47,6 +47,8 @@ export interface ResumableStreamOptions {
   retry?: number
   /** See ParserOptions: past it, the events throw a ClientEventTooLargeError. Default 16 MiB. */
   maxEventSize?: number
+  /** Called for every piece of the body, comments and heartbeats included: the server is alive. Default none. */
+  onChunk?: () => void
 }
 
 /**
@@ -58,11 +60,13 @@ export class ResumableStream {
   lastEventId: string
   retry: number
   readonly maxEventSize: number
+  readonly #onChunk: (() => void) | undefined
 
   constructor (options: ResumableStreamOptions = {}) {
     this.lastEventId = options.lastEventId ?? ''
     this.retry = options.retry ?? DEFAULT_RETRY
     this.maxEventSize = maxEventSizeOption(options.maxEventSize)
+    this.#onChunk = options.onChunk
   }
 
   /**
@@ -111,6 +115,7 @@ export class ResumableStream {
     })
     try {
       for await (const chunk of body) {
+        this.#onChunk?.()
         try {
           parser.feed(chunk)
         } finally {

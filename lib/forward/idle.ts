@@ -23,6 +23,11 @@ export class IdleWatch {
     this.#waiting = false
   }
 
+  /** The upstream sent something that is not an event (a comment, a heartbeat): it is alive. */
+  alive (): void {
+    if (this.#waiting) this.#since = Date.now()
+  }
+
   clear (): void {
     clearTimeout(this.#timer)
     this.#timer = undefined

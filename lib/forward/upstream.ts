@@ -14,8 +14,8 @@ export interface Upstream {
 const HEADERS_TIMEOUT = 30_000
 
 /** Opens an SSE upstream with `lastEventId`; null for a 204. Rejects as ResumableStream.open does. */
-export async function openEvents (request: StreamRequest, lastEventId: string | undefined, maxEventSize: number, signal: AbortSignal): Promise<Upstream | null> {
-  const stream = new ResumableStream({ lastEventId, maxEventSize })
+export async function openEvents (request: StreamRequest, lastEventId: string | undefined, maxEventSize: number, signal: AbortSignal, onChunk?: () => void): Promise<Upstream | null> {
+  const stream = new ResumableStream({ lastEventId, maxEventSize, onChunk })
   const { events } = await stream.open(request, signal)
   if (events === null) return null
   return { items: events, retry: () => stream.retry }
