@@ -11,7 +11,10 @@ import { eventBatch, eventData } from './payload.js'
 import { isServerName } from './servers/index.js'
 import type { BenchServer, StartServer } from './servers/types.js'
 
-let server: BenchServer
+const name = process.argv[2] ?? ''
+if (!isServerName(name)) throw new Error(`unknown server ${name}`)
+const start = ((await import(`./servers/${name}.js`)) as { default: StartServer }).default
+const server: BenchServer = await start()
 let cpuStart = process.cpuUsage()
 let profiler: Session | undefined
 
@@ -94,10 +97,6 @@ const api = {
 
 export type ServerApi = typeof api
 
-const name = process.argv[2] ?? ''
-if (!isServerName(name)) throw new Error(`unknown server ${name}`)
-const start = ((await import(`./servers/${name}.js`)) as { default: StartServer }).default
-server = await start()
 serve(api)
 process.send?.({ ready: true })
 // A normal exit, so --cpu-prof writes its profile.

@@ -127,5 +127,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await buildLasseApp()
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
   console.log(`Lasse stream at ${address}/events?user=ann  (curl -N '${address}/events?user=ann')`)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void app.close() })
 }

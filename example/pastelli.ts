@@ -117,5 +117,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await buildPastelliApp()
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
   console.log(`Pastelli connections at ${address}/connections/:name  (curl -N ${address}/connections/slides)`)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void app.close() })
 }

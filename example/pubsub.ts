@@ -66,5 +66,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await buildPubSubApp()
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
   console.log(`PubSub stream at ${address}/api/stream-in-umbrella  (then: curl -X POST ${address}/api/demo-send)`)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void app.close() })
 }

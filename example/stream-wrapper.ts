@@ -43,5 +43,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await buildStreamWrapperApp({ upstream: process.env.UPSTREAM })
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
   console.log(`Stream wrapper at ${address}/api/stream-wrapper  (curl -N ${address}/api/stream-wrapper)`)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void app.close() })
 }

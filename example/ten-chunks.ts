@@ -75,5 +75,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await buildTenChunksApp()
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
   console.log(`Ten chunks at ${address}/api/stream  (curl -N ${address}/api/stream, or ${address}/api/stream.txt)`)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void app.close() })
 }

@@ -187,7 +187,7 @@ t.test('Chromium\'s WebSocket and EventSource on one chunk: { websocket: true } 
     { name: 'viewer', transport: 'sse' }
   ])
 
-  await page.evaluate(`ws.send('next slide'); ws.send(new Uint8Array([1, 2, 3]))`)
+  await page.evaluate('ws.send(\'next slide\'); ws.send(new Uint8Array([1, 2, 3]))')
   const [, echo, bytes] = await received(3)
   t.same(JSON.parse(String(echo)), { data: 'next slide', event: 'echo' }, 'text in, through the mailbox, an Event out')
   t.same(bytes, [1, 2, 3], 'bytes in, a binary message out')

@@ -45,10 +45,9 @@ t.test('example/ping.ts', async (t) => {
   const { url } = await run(t, 'example/ping.ts')
   const response = await request(`${url}/ping`)
   t.equal(response.headers['content-type'], 'text/event-stream; charset=utf-8')
-  for await (const chunk of response.body) {
-    t.match(chunk.toString(), /event: ping\ndata: \{"time":/)
-    break
-  }
+  const [chunk] = await response.body[Symbol.asyncIterator]().next().then((next) => [next.value as Buffer])
+  t.match(chunk.toString(), /event: ping\ndata: \{"time":/)
+  response.body.destroy()
 })
 
 t.test('example/lasse.ts', async (t) => {

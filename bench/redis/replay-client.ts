@@ -25,7 +25,7 @@ export interface ReplayResult {
  */
 function stream (port: number, path: string, headers: Record<string, string>, timeoutMs: number, onText: (text: string) => boolean): Promise<string | undefined> {
   return new Promise((resolve) => {
-    let req: ClientRequest | undefined
+    let req: ClientRequest | undefined // eslint-disable-line prefer-const -- assigned once the request exists
     const end = (failure: string | undefined): void => {
       clearTimeout(timer)
       req?.destroy()

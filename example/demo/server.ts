@@ -33,5 +33,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
   console.log(`Demo at ${address}  (open it in two windows)`)
   // Ctrl-C: streams are told when to come back, then the server closes.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void app.close() })
 }

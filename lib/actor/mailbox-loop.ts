@@ -5,7 +5,6 @@ import { isKept } from './notices.js'
 import { StreamOutput } from './stream-output.js'
 import type { StreamWriter } from './writer.js'
 
-
 /** A message queued outside `mailbox.limit`: a replayed event or a notice. */
 class Uncounted {
   constructor (readonly msg: unknown) {}

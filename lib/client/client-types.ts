@@ -93,8 +93,6 @@ export interface SseClientOptions {
   restartWindow?: number
 }
 
-
-
 /** How a client stopped: the reason (`'no-content'` for a 204, or what `stop` was given) and its last state. */
 export interface SseClientStopped<State> {
   reason: unknown

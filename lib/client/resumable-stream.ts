@@ -38,6 +38,7 @@ const HEADERS_TIMEOUT = 30_000
 const OWN_HEADERS: Readonly<Record<string, string>> = { accept: 'text/event-stream', 'cache-control': 'no-cache' }
 
 // The bytes a header value cannot hold (RFC 9110): the C0 controls but tab, and DEL.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it finds
 const NOT_IN_HEADER = /[\x00-\x08\x0a-\x1f\x7f]/
 
 export interface ResumableStreamOptions {
