@@ -39,7 +39,7 @@ t.test('every route form serves a stream', async (t) => {
     app.get('/object', { chunk: true, handler: Hello })
     app.get('/function', chunked(Hello))
     app.route({ method: 'GET', url: '/route', chunk: true, handler: Hello })
-    app.get('/reply', async (request, reply) => reply.chunk({ init: (token: Token<string>) => stop(new Event({ data: token.state })) }, { state: 'from state' }))
+    app.get('/reply', async (_request, reply) => reply.chunk({ init: (token: Token<string>) => stop(new Event({ data: token.state })) }, { state: 'from state' }))
     app.get('/generator', {
       chunk: true,
       handler: async function * () {

@@ -39,7 +39,7 @@ async function holdsBack (t: Test, handler: (url: string) => ChunkedHandler, hol
   const event = Buffer.from(`data: ${'x'.repeat(MiB - 8)}\n\n`) // 1 MiB on the wire, one buffer written again and again
   // `accepted`: the events the upstream's `res.write` took (the one that returned false included).
   const upstream = { accepted: 0, blocked: false, closed: false }
-  const server = await httpServer(t, (seen, res) => {
+  const server = await httpServer(t, (_seen, res) => {
     openResponse(res)
     res.on('close', () => { upstream.closed = true })
     const more = (): void => {
@@ -117,7 +117,7 @@ t.test('item 12: an unreachable upstream is a 502 that names no host, port or ne
 })
 
 t.test('item 12: an upstream that refuses the stream is a 502 that names only its status', async (t) => {
-  const upstream = await httpServer(t, (seen, res) => { res.writeHead(500, { 'content-type': 'text/plain' }).end('db at 10.0.3.7:5432 is down') })
+  const upstream = await httpServer(t, (_seen, res) => { res.writeHead(500, { 'content-type': 'text/plain' }).end('db at 10.0.3.7:5432 is down') })
   const { logs, logger } = capture()
   const { url } = await startApp(t, {}, (app) => {
     app.get('/wrapper', { chunk: true, handler: forward(() => upstream.url) })

@@ -10,7 +10,7 @@ import { httpServer, openStream as openResponse, streamThenEnd, type TestServer 
 
 /** An OpenAI-style completion API: answers each request with `tokens` as chunks, then `[DONE]`, and stays open. */
 function completions (t: Test, tokens: string[]): Promise<TestServer> {
-  return httpServer(t, (seen, res) => {
+  return httpServer(t, (_seen, res) => {
     openResponse(res)
     for (const content of tokens) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`)
     res.write('data: [DONE]\n\n') // the response stays open: [DONE], not its end, finishes the answer
@@ -108,7 +108,7 @@ t.test('a string body goes as text/plain unless headers say otherwise; a body fu
 })
 
 t.test('an SSE upstream on an ndjson route: transformed events are JSON lines, and its end writes no retry there', async (t) => {
-  const upstream = await httpServer(t, (seen, res) => { streamThenEnd(res, 'retry: 50\ndata: {"n":1}\n\ndata: {"n":2}\n\n') })
+  const upstream = await httpServer(t, (_seen, res) => { streamThenEnd(res, 'retry: 50\ndata: {"n":1}\n\ndata: {"n":2}\n\n') })
   const { url } = await startApp(t, {}, (app) => {
     app.get('/lines', { chunk: { format: 'ndjson' }, handler: forward(() => upstream.url, { transform: (event) => new Event({ data: JSON.parse(event.data) }) }) })
   })
@@ -118,7 +118,7 @@ t.test('an SSE upstream on an ndjson route: transformed events are JSON lines, a
 })
 
 t.test('a transform that returns nothing skips the event; token.state stays the handler\'s own', async (t) => {
-  const upstream = await httpServer(t, (seen, res) => {
+  const upstream = await httpServer(t, (_seen, res) => {
     openResponse(res)
     res.end('id: 1\ndata: a\n\nevent: ping\ndata: \n\nid: 2\ndata: b\n\n')
   })
@@ -141,7 +141,7 @@ t.test('a transform that returns nothing skips the event; token.state stays the 
 })
 
 t.test('a transform that throws ends its stream through handleError (\'error\'); nothing of the error reaches the client', async (t) => {
-  const upstream = await httpServer(t, (seen, res) => { openResponse(res, 'data: fine\n\ndata: bad\n\n') })
+  const upstream = await httpServer(t, (_seen, res) => { openResponse(res, 'data: fine\n\ndata: bad\n\n') })
   const { logs, logger } = capture()
   const seen: { errors: string[], reasons: CloseReason[] } = { errors: [], reasons: [] }
   const { app, url } = await startApp(t, { heartbeat: false }, (app) => {
@@ -199,7 +199,7 @@ t.test('forward refuses a bad option value when the route is declared', async (t
     ['forward.headers.x-n', { headers: { 'x-n': 1 } }]
   ]
   for (const [option, options] of bad) {
-    t.throws(() => forward(target, options as never), { code: 'SSE_ERR_INVALID_OPTION', message: new RegExp(`"${option.replace(/\./g, '\\.')}"`) }, JSON.stringify(options, (k, v: unknown) => typeof v === 'bigint' ? 'bigint' : v))
+    t.throws(() => forward(target, options as never), { code: 'SSE_ERR_INVALID_OPTION', message: new RegExp(`"${option.replace(/\./g, '\\.')}"`) }, JSON.stringify(options, (_k, v: unknown) => typeof v === 'bigint' ? 'bigint' : v))
   }
   t.throws(() => forward('http://127.0.0.1:1/' as never), { code: 'SSE_ERR_INVALID_OPTION' }, 'a target that is not a function')
   t.doesNotThrow(() => forward(target, { method: 'post', body: new Uint8Array([1]), idleTimeout: Infinity, upstream: 'sse' }))

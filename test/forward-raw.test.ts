@@ -21,7 +21,7 @@ const LINES = Array.from({ length: 20 }, (_, i) => JSON.stringify({ n: i, text: 
 t.test('a raw chunked upstream is relayed as it comes, in order, on raw, ndjson and sse routes; no Last-Event-ID goes up, no retry comes down', async (t) => {
   // Lines cut across chunks: a relay that parsed or re-framed them would show.
   const pieces = LINES.join('').match(/.{1,37}/gs) as string[]
-  const upstream = await httpServer(t, (seen, res) => {
+  const upstream = await httpServer(t, (_seen, res) => {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
     void writeSlowly(res, pieces).then(() => res.end())
   })
@@ -71,7 +71,7 @@ t.test('a raw upstream\'s chunks go through transform; its 204 is a 204, another
 })
 
 t.test('an upstream silent past idleTimeout is ended: the stream ends \'upstream-closed\' with its retry', async (t) => {
-  const upstream = await httpServer(t, (seen, res) => { openResponse(res, 'retry: 4000\nid: 1\ndata: one\n\n') }) // then nothing, never ends
+  const upstream = await httpServer(t, (_seen, res) => { openResponse(res, 'retry: 4000\nid: 1\ndata: one\n\n') }) // then nothing, never ends
   const logs: Array<Record<string, unknown>> = []
   const logger = { level: 'info', stream: { write: (line: string) => { logs.push(JSON.parse(line)) } } }
   const reasons: CloseReason[] = []
@@ -90,7 +90,7 @@ t.test('an upstream silent past idleTimeout is ended: the stream ends \'upstream
 })
 
 t.test('a silent raw upstream is ended by idleTimeout too, with no retry', async (t) => {
-  const upstream = await httpServer(t, (seen, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }).write('{"n":1}\n') })
+  const upstream = await httpServer(t, (_seen, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }).write('{"n":1}\n') })
   const reasons: CloseReason[] = []
   const { url } = await startApp(t, {}, (app) => {
     app.get('/quiet', { chunk: { format: 'ndjson' }, handler: { ...forward(() => upstream.url, { upstream: 'raw', idleTimeout: 100 }), terminate: (reason) => { reasons.push(reason) } } })
@@ -104,7 +104,7 @@ t.test('a silent raw upstream is ended by idleTimeout too, with no retry', async
 
 t.test('an upstream that keeps talking is never idle, however long the stream lasts', async (t) => {
   const EVENTS = 80
-  const upstream = await httpServer(t, (seen, res) => {
+  const upstream = await httpServer(t, (_seen, res) => {
     openResponse(res)
     void writeSlowly(res, Array.from({ length: EVENTS }, (_, i) => `data: ${i}\n\n`)).then(() => new Promise((resolve) => setTimeout(resolve, 50))).then(() => res.end())
   })
@@ -120,7 +120,7 @@ t.test('an upstream that keeps talking is never idle, however long the stream la
 })
 
 t.test('an upstream that only sends comments (keep-alives) past idleTimeout is alive, not idle', async (t) => {
-  const upstream = await httpServer(t, (seen, res) => {
+  const upstream = await httpServer(t, (_seen, res) => {
     openResponse(res)
     // Comments only, 5 ms apart, for more than twice the timeout; then one event, then the end.
     void writeSlowly(res, [...Array.from({ length: 50 }, () => ': PROCESSING\n\n'), 'data: answer\n\n']).then(() => res.end())

@@ -67,7 +67,7 @@ t.test('the upstream sees its connection closed as soon as the downstream client
 t.test('an upstream 204 is a 204; an upstream failure is SSE_ERR_UPSTREAM', async (t) => {
   const upstream = await startApp(t, {}, (app) => {
     app.get('/none', { chunk: true, handler: { init: () => noContent() } })
-    app.get('/broken', async (request, reply) => reply.code(500).send({ error: 'broken' }))
+    app.get('/broken', async (_request, reply) => reply.code(500).send({ error: 'broken' }))
     app.get('/json', async () => ({ not: 'a stream' }))
   })
   const { url } = await startApp(t, {}, (app) => {
@@ -85,7 +85,7 @@ t.test('an upstream 204 is a 204; an upstream failure is SSE_ERR_UPSTREAM', asyn
 })
 
 t.test('an upstream line past maxEventSize ends the stream with a retry, is logged with its code, and closes the upstream', async (t) => {
-  const upstream = await httpServer(t, (req, res) => endlessLine(res, 'retry: 7\nid: 1\ndata: before\n\n'))
+  const upstream = await httpServer(t, (_req, res) => endlessLine(res, 'retry: 7\nid: 1\ndata: before\n\n'))
   const logs: Array<{ msg: string, code?: string, level: number }> = []
   const logger = { level: 'warn', stream: { write: (line: string) => { logs.push(JSON.parse(line)) } } }
   const reasons: CloseReason[] = []

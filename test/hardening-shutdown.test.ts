@@ -56,7 +56,7 @@ t.test('item 3: a stream still in init at shutdown gets the retry, not an error 
       handler: {
         async init (token) {
           initStarted = true
-          await new Promise((resolve, reject) => token.signal.addEventListener('abort', () => reject(new Error('aborted'))))
+          await new Promise((_resolve, reject) => token.signal.addEventListener('abort', () => reject(new Error('aborted'))))
         }
       }
     })

@@ -62,7 +62,7 @@ t.test('item 8: a generator awaiting token.signal ends quietly on a normal disco
       chunk: true,
       handler: async function * (token) {
         yield 'data: open\n\n'
-        await new Promise((resolve, reject) => token.signal.addEventListener('abort', () => reject(token.signal.reason)))
+        await new Promise((_resolve, reject) => token.signal.addEventListener('abort', () => reject(token.signal.reason)))
       }
     })
     app.get('/obj', { chunk: true, handler: { init () {}, handle () {}, terminate (reason) { reasons.push(reason) }, handleError () { errors++ } } })

@@ -12,7 +12,7 @@ t.test('hooks run before the stream opens: headers they set are kept, and they c
       reply.header('x-request-id', String(request.id))
       if (request.headers.authorization !== 'Bearer ok') return reply.code(401).send({ error: 'no' })
     })
-    app.addHook('preHandler', async (request, reply) => { reply.header('x-pre-handler', 'yes') })
+    app.addHook('preHandler', async (_request, reply) => { reply.header('x-pre-handler', 'yes') })
     app.get('/s', { chunk: true, handler: { init: () => { inits++; return stop(new Event({ data: 'in' })) } } })
   })
   const refused = await request(`${url}/s`)

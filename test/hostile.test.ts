@@ -68,7 +68,7 @@ t.test('a handler that throws everywhere ends only its own stream', async (t) =>
 t.test('a reply already sent cannot be streamed', async (t) => {
   let code = ''
   const { url } = await startApp(t, {}, (app) => {
-    app.get('/sent', async (request, reply) => {
+    app.get('/sent', async (_request, reply) => {
       reply.send('done')
       await reply.chunk({ init () {} }).catch((error: { code: string }) => { code = error.code })
       return reply
@@ -165,8 +165,8 @@ t.test('item 18: every option object refuses unknown keys with SSE_ERR_INVALID_O
     t.throws(() => app.get('/a', { chunk: { evnet: 1 } as never, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION', message: /chunk\.evnet/ })
     t.throws(() => app.get('/b', { chunk: { mailbox: { limt: 5 } } as never, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION', message: /mailbox\.limt/ })
     t.throws(() => app.get('/c', { chunk: null as never, handler: { init () {} } }), { code: 'SSE_ERR_INVALID_OPTION' })
-    app.get('/typo', (request, reply) => reply.chunk({ init () {} }, { stat: 1 } as never))
-    app.get('/state', (request, reply) => reply.chunk({ init: (token) => stop(new Event({ data: token.state })) }, { state: { n: 1 } }))
+    app.get('/typo', (_request, reply) => reply.chunk({ init () {} }, { stat: 1 } as never))
+    app.get('/state', (_request, reply) => reply.chunk({ init: (token) => stop(new Event({ data: token.state })) }, { state: { n: 1 } }))
   })
   const typo = await request(`${url}/typo`)
   t.equal(typo.statusCode, 500)

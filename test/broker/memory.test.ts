@@ -22,7 +22,7 @@ t.test('memory: at most `topics` open topics, the least recently used without li
   const epochOf = async (topic: string): Promise<string> => (await broker.read(topic)).epoch
   const open = async (topic: string): Promise<string> => (await broker.publish(topic, { data: 'x' })).epoch
   const a = await open('a')
-  const b = await open('b')
+  await open('b')
   await open('c')
   t.equal(await epochOf('a'), a, 'a read marks a topic used')
   await open('d')

@@ -28,7 +28,7 @@ t.test('reconnects after the stream ends and resumes with Last-Event-ID', async 
 })
 
 t.test('the lastEventId option is the first Last-Event-ID, and events without id report it', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) streamThenEnd(res, 'retry: 5\ndata: a\n\n')
     else streamThenEnd(res, 'id: 9\ndata: b\n\n')
   })
@@ -41,7 +41,7 @@ t.test('the lastEventId option is the first Last-Event-ID, and events without id
 })
 
 t.test('an id-only block counts as the last event id for the reconnection', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) streamThenEnd(res, 'retry: 5\nid: 1\ndata: a\n\nid: 2\n\n')
     else streamThenEnd(res, 'data: b\n\n')
   })
@@ -50,7 +50,7 @@ t.test('an id-only block counts as the last event id for the reconnection', asyn
 })
 
 t.test('a Last-Event-ID that is not ASCII goes as UTF-8 bytes', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) streamThenEnd(res, 'retry: 5\nid: caf\u00e9 \u2615\ndata: a\n\n')
     else streamThenEnd(res, 'data: b\n\n')
   })
@@ -59,7 +59,7 @@ t.test('a Last-Event-ID that is not ASCII goes as UTF-8 bytes', async (t) => {
 })
 
 t.test('custom headers, method, body and dispatcher are used on every request; headers win over the defaults', async (t) => {
-  const server = await httpServer(t, (req, res) => streamThenEnd(res, 'retry: 5\nid: 3\ndata: ok\n\n'))
+  const server = await httpServer(t, (_req, res) => streamThenEnd(res, 'retry: 5\nid: 3\ndata: ok\n\n'))
   const dispatcher = new Agent()
   t.teardown(() => dispatcher.close())
   let connections = 0
@@ -105,7 +105,7 @@ t.test('a 204 ends the iteration normally', async (t) => {
 })
 
 t.test('another status throws SSE_ERR_CLIENT_STATUS with the status', async (t) => {
-  const server = await httpServer(t, (req, res) => res.writeHead(500).end('boom'))
+  const server = await httpServer(t, (_req, res) => res.writeHead(500).end('boom'))
   const error = await collect(connect(server.url)).catch((error: unknown) => error)
   t.type(error, ClientStatusError)
   t.match(error, { code: 'SSE_ERR_CLIENT_STATUS', status: 500, retryAfter: undefined })
@@ -113,20 +113,20 @@ t.test('another status throws SSE_ERR_CLIENT_STATUS with the status', async (t) 
 })
 
 t.test('a 503 without Retry-After is not retried', async (t) => {
-  const server = await httpServer(t, (req, res) => res.writeHead(503).end())
+  const server = await httpServer(t, (_req, res) => res.writeHead(503).end())
   await t.rejects(collect(connect(server.url)), { code: 'SSE_ERR_CLIENT_STATUS', status: 503 })
   t.equal(server.requests.length, 1)
 })
 
 t.test('a 200 that is not text/event-stream throws SSE_ERR_CLIENT_CONTENT_TYPE', async (t) => {
-  const server = await httpServer(t, (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
+  const server = await httpServer(t, (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
   const error = await collect(connect(server.url)).catch((error: unknown) => error)
   t.type(error, ClientContentTypeError)
   t.match(error, { code: 'SSE_ERR_CLIENT_CONTENT_TYPE', status: 200, contentType: 'application/json' })
 })
 
 t.test('a 200 without a content type is refused too; parameters and case are fine', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) {
       res.writeHead(200, { 'content-type': 'Text/Event-Stream; charset=utf-8' }).end('retry: 5\ndata: a\n\n')
     } else {
@@ -140,7 +140,7 @@ t.test('a 200 without a content type is refused too; parameters and case are fin
 })
 
 t.test('a 429 or 503 with Retry-After (seconds or an HTTP date) is tried again', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) res.writeHead(429, { 'retry-after': '0' }).end()
     else if (index === 1) res.writeHead(503, { 'retry-after': new Date(Date.now() - 1000).toUTCString() }).end()
     else streamThenEnd(res, 'data: open\n\n')
@@ -152,7 +152,7 @@ t.test('a 429 or 503 with Retry-After (seconds or an HTTP date) is tried again',
 })
 
 t.test('a network failure before the stream opens is retried with backoff', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index < 2) res.socket?.destroy()
     else streamThenEnd(res, 'data: at last\n\n')
   })
@@ -175,7 +175,7 @@ t.test('a stream cut in the middle is resumed', async (t) => {
 })
 
 t.test('a line past maxEventSize ends the request and throws SSE_ERR_CLIENT_EVENT_TOO_LARGE, not retried', async (t) => {
-  const server = await httpServer(t, (req, res) => endlessLine(res, 'retry: 5\nid: 1\ndata: before\n\n'))
+  const server = await httpServer(t, (_req, res) => endlessLine(res, 'retry: 5\nid: 1\ndata: before\n\n'))
   const events: string[] = []
   const error = await (async () => {
     for await (const event of connect(server.url, { maxEventSize: 64 * 1024 })) events.push(event.data)
@@ -192,7 +192,7 @@ t.test('a maxEventSize that is not a positive integer throws from connect()', as
 })
 
 t.test('break closes the request at once: the server sees the socket close', async (t) => {
-  const server = await httpServer(t, (req, res) => openStream(res, 'data: one\n\ndata: two\n\n'))
+  const server = await httpServer(t, (_req, res) => openStream(res, 'data: one\n\ndata: two\n\n'))
   const events = await collect(connect(server.url), 1)
   t.strictSame(events.map((e) => e.data), ['one'])
   await server.requests[0].closed
@@ -200,7 +200,7 @@ t.test('break closes the request at once: the server sees the socket close', asy
 })
 
 t.test('aborting the signal closes the request and throws its reason', async (t) => {
-  const server = await httpServer(t, (req, res) => openStream(res, 'data: one\n\n'))
+  const server = await httpServer(t, (_req, res) => openStream(res, 'data: one\n\n'))
   const controller = new AbortController()
   const events: string[] = []
   const reason = new Error('enough')
@@ -216,7 +216,7 @@ t.test('aborting the signal closes the request and throws its reason', async (t)
 })
 
 t.test('aborting while waiting to reconnect ends at once', async (t) => {
-  const server = await httpServer(t, (req, res) => streamThenEnd(res, 'data: one\n\n'))
+  const server = await httpServer(t, (_req, res) => streamThenEnd(res, 'data: one\n\n'))
   const controller = new AbortController()
   await t.rejects(async () => {
     for await (const event of connect(server.url, { signal: controller.signal, retry: 60_000 })) {
@@ -229,7 +229,7 @@ t.test('aborting while waiting to reconnect ends at once', async (t) => {
 
 t.test('aborting during a long Retry-After ends at once', async (t) => {
   const controller = new AbortController()
-  const server = await httpServer(t, (req, res) => {
+  const server = await httpServer(t, (_req, res) => {
     res.writeHead(503, { 'retry-after': '3600' }).end()
     setTimeout(() => controller.abort(), 20)
   })
@@ -248,7 +248,7 @@ t.test('aborting while the request is on its way ends it', async (t) => {
 })
 
 t.test('an aborted signal makes no request; nothing is sent before the first next()', async (t) => {
-  const server = await httpServer(t, (req, res) => streamThenEnd(res, 'data: a\n\n'))
+  const server = await httpServer(t, (_req, res) => streamThenEnd(res, 'data: a\n\n'))
   const iterable = connect(server.url, { signal: AbortSignal.abort() })
   const iterator = iterable[Symbol.asyncIterator]()
   await new Promise((resolve) => setTimeout(resolve, 20))

@@ -45,7 +45,7 @@ export async function httpServer (t: Test, respond: Respond): Promise<TestServer
 
 /** The first request gets `text` as a whole stream, the next ones a 204: a client that reconnects once, then stops. */
 export function streamThenNoContent (text: string): Respond {
-  return (request, response, index) => {
+  return (_request, response, index) => {
     if (index === 0) streamThenEnd(response, text)
     else response.writeHead(204).end()
   }

@@ -14,7 +14,7 @@ t.test('item 18: connect() refuses an unknown option at once', async (t) => {
 })
 
 t.test('item 18: SseClient.start refuses an unknown option at once', async (t) => {
-  const handler: SseClientHandler<null> = { init: (state) => ({ connect: { url: 'http://127.0.0.1:1/' }, state }), handleEvent: (event, state) => state }
+  const handler: SseClientHandler<null> = { init: (state) => ({ connect: { url: 'http://127.0.0.1:1/' }, state }), handleEvent: (_event, state) => state }
   t.throws(() => SseClient.start(handler, null, { lastEventID: '7' } as never), unknown('SseClientOptions', 'lastEventID'))
 })
 
@@ -24,8 +24,8 @@ t.test('item 18: createParser refuses an unknown option', async (t) => {
 })
 
 t.test('item 18: a request a handler returns with an unknown key stops the client before any request', async (t) => {
-  const server = await httpServer(t, (req, res) => res.writeHead(204).end())
-  const handleEvent = (event: ParsedEvent, state: null): null => state
+  const server = await httpServer(t, (_req, res) => res.writeHead(204).end())
+  const handleEvent = (_event: ParsedEvent, state: null): null => state
   const misspelt = SseClient.start({ init: (state) => ({ connect: { url: server.url, lastEventID: '7' } as never, state }), handleEvent }, null)
   await t.rejects(misspelt.closed, unknown('ConnectRequest', 'lastEventID'))
   const misplaced = SseClient.start({ init: (state) => ({ connect: { url: server.url }, delay: 10, state } as never), handleEvent }, null)
@@ -34,13 +34,13 @@ t.test('item 18: a request a handler returns with an unknown key stops the clien
 })
 
 t.test('item 18: every known key is accepted', async (t) => {
-  const server = await httpServer(t, (req, res) => res.writeHead(204).end())
+  const server = await httpServer(t, (_req, res) => res.writeHead(204).end())
   const options = { headers: {}, method: 'GET', body: undefined, lastEventId: '1', signal: new AbortController().signal, retry: 5, dispatcher: undefined, maxEventSize: 1024 }
   for await (const event of connect(server.url, options)) t.fail(event.data)
   t.ok(createParser({ onEvent: () => {}, onRetry: () => {}, onComment: () => {}, lastEventId: '1', maxEventSize: 1024 }))
   const client = SseClient.start({
     init: (state) => ({ connect: { url: server.url, method: 'GET', headers: {}, body: undefined, delay: 0 }, state }),
-    handleEvent: (event, state) => state
+    handleEvent: (_event, state) => state
   }, null, { retry: 5, lastEventId: '1', dispatcher: undefined, maxEventSize: 1024, restart: 'temporary', maxRestarts: 3, restartWindow: 5000 })
   t.equal((await client.closed).reason, 'no-content')
 })

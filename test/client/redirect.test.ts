@@ -36,7 +36,7 @@ t.test('item 16: a same-origin redirect keeps every header and Last-Event-ID', a
 
 t.test('item 16: a cross-origin redirect drops every user header and Last-Event-ID, also when it comes back', async (t) => {
   let first = ''
-  const other = await httpServer(t, (req, res) => res.writeHead(307, { location: new URL('/back', first).href }).end())
+  const other = await httpServer(t, (_req, res) => res.writeHead(307, { location: new URL('/back', first).href }).end())
   const server = await httpServer(t, (req, res, index) => {
     if (req.url === '/events') res.writeHead(307, { location: new URL('/hop', other.url).href }).end()
     else if (index === 1) streamThenEnd(res, 'retry: 5\nid: 8\ndata: a\n\n')
@@ -57,7 +57,7 @@ t.test('item 16: a cross-origin redirect drops every user header and Last-Event-
 })
 
 t.test(`item 16: more than ${MAX_REDIRECTS} redirects in a row end with SSE_ERR_CLIENT_REDIRECT, not retried`, async (t) => {
-  const server = await httpServer(t, (req, res, index) => res.writeHead(302, { location: `/loop/${index + 1}` }).end())
+  const server = await httpServer(t, (_req, res, index) => res.writeHead(302, { location: `/loop/${index + 1}` }).end())
   const error = await collect(connect(server.url, { retry: 5 })).catch((error: unknown) => error)
   t.type(error, ClientRedirectError)
   t.match(error, { code: 'SSE_ERR_CLIENT_REDIRECT', status: 302, message: /more than 20 redirects/ })
@@ -82,7 +82,7 @@ t.test('item 16: a 303 after a POST, and a 301 or 302 after a POST, become a GET
 
 t.test('item 16: a 303 after a GET stays a GET; a 307 or 308 after a POST stays a POST', async (t) => {
   for (const [method, status] of [['GET', 303], ['POST', 307], ['POST', 308]] as const) {
-    const server = await httpServer(t, (req, res, index) => {
+    const server = await httpServer(t, (req, res, _index) => {
       if (req.url === '/events') res.writeHead(status, { location: '/result' }).end()
       else res.writeHead(204).end()
     })

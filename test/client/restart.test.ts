@@ -20,7 +20,7 @@ const fresh = (): Run => ({ events: [] })
 
 t.test('transient: a handler that throws in handleEvent is restarted from init and gets events again', async (t) => {
   lowestJitter(t)
-  const server = await httpServer(t, (req, res, index) => openStream(res, `id: ${index + 1}\ndata: run ${index + 1}\n\n`))
+  const server = await httpServer(t, (_req, res, index) => openStream(res, `id: ${index + 1}\ndata: run ${index + 1}\n\n`))
   const log: string[] = []
   const failure = new Error('handler bug')
   const client = SseClient.start<Run>({
@@ -45,7 +45,7 @@ t.test('transient: a handler that throws in handleEvent is restarted from init a
 })
 
 t.test('temporary (the default): a callback that throws stops the client, closed rejects', async (t) => {
-  const server = await httpServer(t, (req, res) => openStream(res, 'data: a\n\n'))
+  const server = await httpServer(t, (_req, res) => openStream(res, 'data: a\n\n'))
   const failure = new Error('handler bug')
   for (const options of [{}, { restart: 'temporary' as const }]) {
     const client = SseClient.start({
@@ -61,12 +61,12 @@ t.test('temporary (the default): a callback that throws stops the client, closed
 })
 
 t.test('transient: a stop a callback returns is a normal end, not restarted', async (t) => {
-  const server = await httpServer(t, (req, res) => openStream(res, 'data: a\n\n'))
+  const server = await httpServer(t, (_req, res) => openStream(res, 'data: a\n\n'))
   let inits = 0
   const client = SseClient.start({
     init: (state) => { inits++; return { connect: { url: server.url }, state } },
-    handleConnect: (response, state) => ({ stop: 'enough', state }),
-    handleEvent: (event: ParsedEvent, state: null) => state
+    handleConnect: (_response, state) => ({ stop: 'enough', state }),
+    handleEvent: (_event: ParsedEvent, state: null) => state
   }, null, { restart: 'transient' })
   t.strictSame(await client.closed, { reason: 'enough', state: null })
   t.equal(inits, 1)
@@ -75,7 +75,7 @@ t.test('transient: a stop a callback returns is a normal end, not restarted', as
 
 t.test('permanent: restarted after a 204 and after a stop a callback returns, but not after client.stop()', async (t) => {
   lowestJitter(t)
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) res.writeHead(204).end()
     else openStream(res, 'data: a\n\n')
   })
@@ -83,12 +83,12 @@ t.test('permanent: restarted after a 204 and after a stop a callback returns, bu
   let runs = 0
   const client = SseClient.start({
     init: (state) => { log.push(`init ${++runs}`); return { connect: { url: server.url }, state } },
-    handleConnect: (response, state) => {
+    handleConnect: (_response, state) => {
       log.push(`connect ${runs}`)
       if (runs === 2) return { stop: 'from the handler', state }
       setImmediate(() => client.stop('shutdown'))
     },
-    handleEvent: (event: ParsedEvent, state: null) => state
+    handleEvent: (_event: ParsedEvent, state: null) => state
   }, null, { restart: 'permanent' })
   t.strictSame(await client.closed, { reason: 'shutdown', state: null })
   t.strictSame(log, ['init 1', 'init 2', 'connect 2', 'init 3', 'connect 3'])
@@ -101,7 +101,7 @@ t.test('stop() while restarting ends the client at once; messages sent then are 
   const client = SseClient.start<null, string>({
     init: () => { throw new Error('init bug') },
     handleInfo: (msg) => { seen.push(msg) },
-    handleEvent: (event, state) => state
+    handleEvent: (_event, state) => state
   }, null, { restart: 'permanent' })
   t.equal(client.status, 'restarting', 'init threw inside start(): the client waits before the next run')
   client.send('lost')
@@ -119,7 +119,7 @@ t.test('maxRestarts exceeded within restartWindow: the client stops for good, cl
       errors.push(new Error(`init bug ${errors.length + 1}`))
       throw errors[errors.length - 1]
     },
-    handleEvent: (event: ParsedEvent, state: null) => state
+    handleEvent: (_event: ParsedEvent, state: null) => state
   }, null, { restart: 'transient', maxRestarts: 2, restartWindow: 60_000 })
   await t.rejects(client.closed, { message: 'init bug 3' })
   t.equal(await client.closed.catch((error: unknown) => error), errors[2], 'the error itself, not a wrapper')
@@ -130,10 +130,10 @@ t.test('maxRestarts exceeded within restartWindow: the client stops for good, cl
 
 t.test('permanent out of restarts after normal stops: closed rejects with a ClientRestartLimitError', async (t) => {
   lowestJitter(t)
-  const server = await httpServer(t, (req, res) => res.writeHead(204).end())
+  const server = await httpServer(t, (_req, res) => res.writeHead(204).end())
   const client = SseClient.start({
     init: (state) => ({ connect: { url: server.url }, state }),
-    handleEvent: (event: ParsedEvent, state: null) => state
+    handleEvent: (_event: ParsedEvent, state: null) => state
   }, null, { restart: 'permanent', maxRestarts: 1 })
   const error = await client.closed.catch((error: unknown) => error)
   t.type(error, ClientRestartLimitError)
@@ -149,7 +149,7 @@ t.test('restarts older than restartWindow do not count: the backoff and the budg
       if (++runs <= 3) throw new Error(`init bug ${runs}`)
       return { stop: 'healthy', state }
     },
-    handleEvent: (event: ParsedEvent, state: null) => state
+    handleEvent: (_event: ParsedEvent, state: null) => state
   }, null, { restart: 'transient', maxRestarts: 1, restartWindow: 1 })
   t.strictSame(await client.closed, { reason: 'healthy', state: null })
   t.equal(client.restarts, 3, 'one restart a window, three times')
@@ -177,7 +177,7 @@ t.test('backoff between restarts: each restart waits in `restarting`, a jittered
       }
       return { stop: 'healthy', state }
     },
-    handleEvent: (event: ParsedEvent, state: null) => state
+    handleEvent: (_event: ParsedEvent, state: null) => state
   }, null, { restart: 'transient', restartWindow: 60_000 })
   t.equal(client.status, 'restarting')
   await client.closed
@@ -197,7 +197,7 @@ t.test('the restart delay: from the floor, doubling with each restart of a windo
 })
 
 t.test('restart options are checked where they are given', async (t) => {
-  const handler: SseClientHandler<null> = { init: (state) => ({ state }), handleEvent: (event, state) => state }
+  const handler: SseClientHandler<null> = { init: (state) => ({ state }), handleEvent: (_event, state) => state }
   for (const options of [{ restart: 'always' }, { maxRestarts: -1 }, { maxRestarts: 1.5 }, { restartWindow: 0 }, { restartWindow: NaN }]) {
     t.throws(() => SseClient.start(handler, null, options as never), { code: 'SSE_ERR_CLIENT_INVALID_OPTION', message: new RegExp(`"${Object.keys(options)[0]}"`) })
   }

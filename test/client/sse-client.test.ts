@@ -27,7 +27,7 @@ function logging<State extends Log, Msg = never> (url: string, overrides: Partia
 }
 
 t.test('init connects; events, disconnects and reconnections go through the callbacks', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index < 2) streamThenEnd(res, `retry: 5\nid: ${index + 1}\ndata: ${index + 1}\n\n`)
     else res.writeHead(204).end()
   })
@@ -55,7 +55,7 @@ t.test('handleEvent returns the new state; requests go through the given dispatc
 })
 
 t.test('a connect failure reaches handleConnectFailure, which may stop the client', async (t) => {
-  const server = await httpServer(t, (req, res) => res.writeHead(500).end())
+  const server = await httpServer(t, (_req, res) => res.writeHead(500).end())
   const client = SseClient.start(logging(server.url), { log: [] as string[] })
   const { reason, state } = await client.closed
   t.type(reason, ClientStatusError)
@@ -79,7 +79,7 @@ t.test('handleConnectFailure may connect again, with new headers', async (t) => 
       const refreshed = { ...state, token: 'fresh' }
       return { connect: { ...request(refreshed), delay: 1 }, state: refreshed }
     },
-    handleDisconnect: (reason, state) => ({ connect: request(state) })
+    handleDisconnect: (_reason, state) => ({ connect: request(state) })
   }), { log: [], token: 'stale' })
   const { state } = await client.closed
   t.equal(state.token, 'fresh')
@@ -88,14 +88,14 @@ t.test('handleConnectFailure may connect again, with new headers', async (t) => 
 })
 
 t.test('by default a failure is retried with backoff, a permanent one rejects closed', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) res.socket?.destroy()
     else if (index === 1) res.writeHead(503, { 'retry-after': '0' }).end()
     else res.writeHead(403).end()
   })
   const client = SseClient.start({
     init: (state) => ({ connect: { url: server.url }, state }),
-    handleEvent: (event, state) => state
+    handleEvent: (_event, state) => state
   }, null, { retry: 5 })
   await t.rejects(client.closed, { code: 'SSE_ERR_CLIENT_STATUS', status: 403 })
   t.equal(server.requests.length, 3)
@@ -122,7 +122,7 @@ t.test('a delay given overrides the backoff; the client waits in `waiting`', asy
   const client = SseClient.start(logging(server.url, {
     init: (state) => ({ connect: { url: server.url, delay: 1 }, state }),
     // Without the delay here, the server's retry of a minute would time the test out.
-    handleDisconnect: (reason, state) => ({ connect: { url: server.url, delay: 1 }, state })
+    handleDisconnect: (_reason, state) => ({ connect: { url: server.url, delay: 1 }, state })
   }), { log: [] as string[] })
   t.equal(client.status, 'waiting')
   await client.closed
@@ -132,7 +132,7 @@ t.test('a delay given overrides the backoff; the client waits in `waiting`', asy
 t.test('the handler\'s Last-Event-ID wins over the client\'s', async (t) => {
   const server = await httpServer(t, streamThenNoContent('retry: 5\nid: 1\ndata: a\n\n'))
   const client = SseClient.start(logging(server.url, {
-    handleDisconnect: (reason, state) => ({ connect: { url: server.url, headers: { 'Last-Event-ID': 'mine' } }, state })
+    handleDisconnect: (_reason, state) => ({ connect: { url: server.url, headers: { 'Last-Event-ID': 'mine' } }, state })
   }), { log: [] as string[] }, { lastEventId: 'start' })
   await client.closed
   t.strictSame(server.requests.map((r) => r.headers['last-event-id']), ['start', 'mine'])
@@ -169,7 +169,7 @@ t.test('send() reaches handleInfo: carry on, connect, stop', async (t) => {
 })
 
 t.test('a reconnection in the middle of a chunk resumes after the last event handled', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) openStream(res, 'id: 1\ndata: a\n\nid: 2\ndata: b\n\n')
     else res.writeHead(204).end()
   })
@@ -179,18 +179,18 @@ t.test('a reconnection in the middle of a chunk resumes after the last event han
       client.send('again')
       return [...state, event.data]
     },
-    handleInfo: (msg, state) => ({ connect: { url: server.url }, state })
+    handleInfo: (_msg, state) => ({ connect: { url: server.url }, state })
   }, [])
   t.strictSame(await client.closed, { reason: 'no-content', state: ['a'] })
   t.strictSame(server.requests.map((r) => r.headers['last-event-id']), [undefined, '1'])
 })
 
 t.test('handleConnect may stop the client; stop() closes the stream', async (t) => {
-  const server = await httpServer(t, (req, res) => openStream(res, 'data: a\n\n'))
-  const first = SseClient.start(logging(server.url, { handleConnect: (response, state) => ({ stop: 'seen', state }) }), { log: [] as string[] })
+  const server = await httpServer(t, (_req, res) => openStream(res, 'data: a\n\n'))
+  const first = SseClient.start(logging(server.url, { handleConnect: (_response, state) => ({ stop: 'seen', state }) }), { log: [] as string[] })
   t.equal((await first.closed).reason, 'seen')
   const second = SseClient.start(logging(server.url, {
-    handleEvent: (event, state) => {
+    handleEvent: (_event, state) => {
       setImmediate(() => second.stop())
       return state
     }
@@ -203,7 +203,7 @@ t.test('handleConnect may stop the client; stop() closes the stream', async (t) 
 })
 
 t.test('a disconnect by a network error reaches handleDisconnect with the error', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) {
       openStream(res, 'id: 1\ndata: a\n\n')
       setTimeout(() => res.socket?.destroy(), 10)
@@ -224,7 +224,7 @@ t.test('a disconnect by a network error reaches handleDisconnect with the error'
 })
 
 t.test('an event past maxEventSize is a disconnect: by default it stops the client, not retried', async (t) => {
-  const server = await httpServer(t, (req, res) => endlessLine(res, 'retry: 5\ndata: before\n\n'))
+  const server = await httpServer(t, (_req, res) => endlessLine(res, 'retry: 5\ndata: before\n\n'))
   const client = SseClient.start(logging(server.url, { handleDisconnect: undefined }), { log: [] as string[] }, { maxEventSize: 64 * 1024 })
   const error = await client.closed.catch((error: unknown) => error)
   t.type(error, ClientEventTooLargeError)
@@ -234,7 +234,7 @@ t.test('an event past maxEventSize is a disconnect: by default it stops the clie
 })
 
 t.test('handleDisconnect gets the ClientEventTooLargeError and decides', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) endlessLine(res, 'retry: 5\ndata: before\n\n')
     else res.writeHead(204).end()
   })
@@ -257,9 +257,9 @@ t.test('a maxEventSize that is not a positive integer throws from start()', asyn
 })
 
 t.test('noreply after a disconnect leaves the client idle', async (t) => {
-  const server = await httpServer(t, (req, res) => streamThenEnd(res, 'data: a\n\n'))
+  const server = await httpServer(t, (_req, res) => streamThenEnd(res, 'data: a\n\n'))
   const client = SseClient.start(logging(server.url, {
-    handleDisconnect: (reason, state) => {
+    handleDisconnect: (_reason, state) => {
       setImmediate(() => {
         t.equal(client.status, 'idle')
         client.stop('later')
@@ -271,7 +271,7 @@ t.test('noreply after a disconnect leaves the client idle', async (t) => {
 })
 
 t.test('a callback that throws stops the client: closed rejects, the stream is closed', async (t) => {
-  const server = await httpServer(t, (req, res) => openStream(res, 'data: a\n\n'))
+  const server = await httpServer(t, (_req, res) => openStream(res, 'data: a\n\n'))
   const failure = new Error('handler bug')
   const client = SseClient.start(logging(server.url, {
     handleEvent: () => { throw failure }
@@ -283,15 +283,15 @@ t.test('a callback that throws stops the client: closed rejects, the stream is c
 
 t.test('init that throws rejects closed', async (t) => {
   const failure = new Error('init bug')
-  const client = SseClient.start({ init: () => { throw failure }, handleEvent: (event: ParsedEvent, state: null) => state }, null)
+  const client = SseClient.start({ init: () => { throw failure }, handleEvent: (_event: ParsedEvent, state: null) => state }, null)
   await t.rejects(client.closed, failure)
 })
 
 t.test('stop() while waiting to connect; a delay too long for a timer is clamped, not taken as 1 ms', async (t) => {
-  const server = await httpServer(t, (req, res) => res.writeHead(204).end())
+  const server = await httpServer(t, (_req, res) => res.writeHead(204).end())
   const client = SseClient.start({
     init: (state) => ({ connect: { url: server.url, delay: 1e12 }, state }),
-    handleEvent: (event: ParsedEvent, state: null) => state
+    handleEvent: (_event: ParsedEvent, state: null) => state
   }, null)
   t.equal(client.status, 'waiting')
   await new Promise((resolve) => setTimeout(resolve, 20))
@@ -301,7 +301,7 @@ t.test('stop() while waiting to connect; a delay too long for a timer is clamped
 })
 
 t.test('a handler may be a class instance: callbacks are called as its methods', async (t) => {
-  const server = await httpServer(t, (req, res, index) => {
+  const server = await httpServer(t, (_req, res, index) => {
     if (index === 0) res.writeHead(503, { 'retry-after': '0' }).end()
     else if (index === 1) streamThenEnd(res, 'retry: 5\ndata: a\n\n')
     else res.writeHead(204).end()

@@ -9,7 +9,7 @@ const script = fileURLToPath(new URL('./fixtures/unawaited-closed.ts', import.me
 for (const mode of ['temporary', 'transient']) {
   t.test(`item 4: a 500 stops SseClient (${mode}) without an unhandled rejection when closed is not awaited yet`, async (t) => {
     // Connection: close, so that no kept-alive socket holds the child's event loop open.
-    const server = await httpServer(t, (req, res) => res.writeHead(500, { connection: 'close' }).end())
+    const server = await httpServer(t, (_req, res) => res.writeHead(500, { connection: 'close' }).end())
     const child = spawn(process.execPath, ['--import', 'tsx', script, server.url, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
