@@ -8,7 +8,7 @@ import type { SetupKind } from './results.js'
 
 const entry = fileURLToPath(new URL('instance.ts', import.meta.url))
 
-export type Instance = Child<InstanceApi>
+type Instance = Child<InstanceApi>
 
 export interface Cluster {
   kind: SetupKind

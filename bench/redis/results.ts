@@ -11,7 +11,7 @@ export interface FanoutMeasure extends Delivery {
   cpu: CpuUse
 }
 
-export interface LatencyPercentiles { p50: number, p99: number, max: number, samples: number }
+interface LatencyPercentiles { p50: number, p99: number, max: number, samples: number }
 
 /** Paced publishes on instance A, publish-to-receive on every stream. */
 /** p50, p99 and max are the worst client process's (percentiles of different processes do not merge). */

@@ -6,7 +6,7 @@ import type { SetupKind, SetupRun, SetupSummary } from './results.js'
 
 export type Metric = 'eventsPerSec' | 'p50' | 'p99' | 'replayMs' | 'replayFirstMs'
 
-export function metricOf (run: SetupRun, metric: Metric): number | undefined {
+function metricOf (run: SetupRun, metric: Metric): number | undefined {
   switch (metric) {
     case 'eventsPerSec': return run.fanout?.ok === true ? run.fanout.eventsPerSec : undefined
     case 'p50': return run.latency?.ok === true ? run.latency.p50 : undefined

@@ -45,7 +45,7 @@ export interface WireOptions {
 }
 
 /** WHATWG "interpret an event stream": lines on CR, LF or CRLF; data, event, id, retry; comments. */
-export class WireParser {
+class WireParser {
   #buffer = ''
   #data = ''
   #hasData = false
