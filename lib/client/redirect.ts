@@ -26,6 +26,7 @@ export interface Hop {
 export interface FollowOptions {
   /** Sent instead of the hop's headers from the first redirect that leaves the current origin on. */
   crossOriginHeaders: Record<string, string>
+  /** Aborting it ends the request, whichever hop it is on. */
   signal: AbortSignal
   /** Default: undici's global dispatcher. */
   dispatcher: Dispatcher | undefined
