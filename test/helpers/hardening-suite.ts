@@ -35,6 +35,18 @@ export function hardeningSuite (t: Test, makeBroker: BrokerFactory): void {
     return startApp(t, { broker, heartbeat: false, ...options }, routes)
   }
 
+  /** A topic stream whose one client subscribed, took its cursor and left. */
+  async function awayClient (t: Test) {
+    const { app, url } = await appWith(t, {}, (app) => {
+      app.get('/t', { chunk: true, handler: topics(() => ['t']) })
+    })
+    const first = await openStream(`${url}/t`)
+    const cursor = await cursorOf(first)
+    first.close()
+    await eventually(() => app.sse.connections === 0)
+    return { app, url, cursor }
+  }
+
   for (const [name, handler] of [['relayed', topics(() => ['t'])], ['handled by an async handle', slowEcho]] as const) {
     t.test(`item 2: a client 2,500 events behind, past mailbox.limit 100, resumes whole (${name})`, async (t) => {
       const { app, url } = await appWith(t, { mailbox: { limit: 100 } }, (app) => {
@@ -72,13 +84,7 @@ export function hardeningSuite (t: Test, makeBroker: BrokerFactory): void {
   })
 
   t.test('item 7: a client away when the topic closed gets what it missed, then the final, then 204', async (t) => {
-    const { app, url } = await appWith(t, {}, (app) => {
-      app.get('/t', { chunk: true, handler: topics(() => ['t']) })
-    })
-    const first = await openStream(`${url}/t`)
-    const cursor = await cursorOf(first)
-    first.close()
-    await eventually(() => app.sse.connections === 0)
+    const { app, url, cursor } = await awayClient(t)
     for (let n = 1; n <= 3; n++) await app.sse.publish('t', { n })
     await app.sse.closeTopic('t', new Event({ event: 'done', data: 'bye' }))
     const back = await openStream(`${url}/t`, { headers: { 'last-event-id': cursor } })
@@ -93,13 +99,7 @@ export function hardeningSuite (t: Test, makeBroker: BrokerFactory): void {
   })
 
   t.test('item 7: a client further behind than the history when the topic closed: a reset, the final, then 204', async (t) => {
-    const { app, url } = await appWith(t, {}, (app) => {
-      app.get('/t', { chunk: true, handler: topics(() => ['t']) })
-    })
-    const first = await openStream(`${url}/t`)
-    const cursor = await cursorOf(first)
-    first.close()
-    await eventually(() => app.sse.connections === 0)
+    const { app, url, cursor } = await awayClient(t)
     await app.sse.publish('t', { n: 1 })
     await app.sse.closeTopic('t', new Event({ event: 'done', data: 'bye' }))
     // A cursor of another epoch: the history cannot cover it.
