@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from 'ioredis'
 import { newEpoch } from '../broker/epoch.js'
 import type { Broker, BrokerEvent, EventPayload, ReadResult, TopicListener, TopicPosition } from '../broker/types.js'
 import { canResume, validateLimit } from '../broker/validate.js'
@@ -5,15 +6,11 @@ import { BrokerClosedError, BrokerUnavailableError, PublishFailedError, TopicClo
 import { encodePayload } from './codec.js'
 import { type BrokerConnections, checkSource, closeConnection, firstAttempt, openConnections, type RedisSource } from './connections.js'
 import { type FeedSource, TopicFeed, type TopicSnapshot } from './feed.js'
-import { startHeartbeat } from './heartbeat.js'
 import { type TopicKeys, topicKeys } from './keys.js'
-import { startLifecycle } from './lifecycle.js'
 import { type RedisBrokerOptions, resolveOptions } from './options.js'
-import { CLOSE, LuaScript, PUBLISH, READ, toSnapshot } from './scripts.js'
-
-const publishScript = new LuaScript(PUBLISH)
-const readScript = new LuaScript(READ)
-const closeScript = new LuaScript(CLOSE)
+import { type LuaScript, type Scripts, scriptsFor, toSnapshot } from './scripts.js'
+import { ShardedSubscribers } from './shards.js'
+import { Subscriber, type Subscriptions } from './subscriber.js'
 
 /** ms between tries when a catch-up fails while the subscriber connection is up. */
 const CATCH_UP_RETRY_DELAY = 1000
@@ -21,6 +18,8 @@ const CATCH_UP_RETRY_DELAY = 1000
 /**
  * A broker shared by every instance that uses the same Redis and prefix: a Redis Stream per topic for
  * the history, Pub/Sub (one channel per topic) for live delivery, both written by one Lua script.
+ * On a cluster (`{ cluster: nodes }` or `{ client: cluster }`) the scripts run in the topic's slot and
+ * publish with SPUBLISH, and the broker subscribes each channel on the master of its slot.
  * Its options may stand beside the connection (`{ url, prefix }`) or in `options`.
  */
 export function redisBroker (source: RedisSource & RedisBrokerOptions, options?: RedisBrokerOptions): Broker {
@@ -30,27 +29,26 @@ export function redisBroker (source: RedisSource & RedisBrokerOptions, options?:
 }
 
 class RedisBroker implements Broker {
-  readonly #redis: BrokerConnections
+  readonly #commands: Redis | Cluster
+  readonly #subscriptions: Subscriptions
+  readonly #scripts: Scripts
   readonly #settings: Required<RedisBrokerOptions>
   /** The listened topics, by channel. */
   readonly #feeds = new Map<string, TopicFeed>()
   readonly #started: Promise<unknown>
-  readonly #lifecycle: ReturnType<typeof startLifecycle>
-  readonly #stopHeartbeat: () => void
   #closed = false
 
-  constructor (redis: BrokerConnections, settings: Required<RedisBrokerOptions>) {
-    this.#redis = redis
+  constructor (connections: BrokerConnections, settings: Required<RedisBrokerOptions>) {
+    const { commands, cluster, openSubscriber } = connections
+    this.#commands = commands
     this.#settings = settings
-    this.#started = Promise.all([firstAttempt(redis.commands), firstAttempt(redis.subscriber)])
-    this.#lifecycle = startLifecycle({ catchUp: () => this.#catchUp(), retryDelay: CATCH_UP_RETRY_DELAY })
-    redis.subscriber.on('ready', () => this.#signal('READY'))
-    redis.subscriber.on('close', () => this.#signal('DOWN'))
-    redis.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      this.#feeds.get(channel.toString())?.receive(message)
-    })
-    // Only the subscriber needs one: a dead command connection shows in its calls timing out.
-    this.#stopHeartbeat = startHeartbeat(redis.subscriber, settings.heartbeatInterval)
+    this.#scripts = scriptsFor(cluster ? 'SPUBLISH' : 'PUBLISH')
+    // Only the subscribers get a heartbeat: a dead command connection shows in its calls timing out.
+    const shared = { heartbeatInterval: settings.heartbeatInterval, retryDelay: CATCH_UP_RETRY_DELAY }
+    this.#subscriptions = cluster
+      ? new ShardedSubscribers(commands as Cluster, { ...shared, open: openSubscriber })
+      : new Subscriber(openSubscriber(), { ...shared, sharded: false })
+    this.#started = firstAttempt(commands)
   }
 
   async publish (topic: string, payload: EventPayload): Promise<BrokerEvent> {
@@ -58,7 +56,7 @@ class RedisBroker implements Broker {
     const { topicTtl, retention } = this.#settings
     let reply
     try {
-      reply = await publishScript.run(this.#redis.commands, keys, [newEpoch(), topicTtl, retention, channel, encodePayload(payload)])
+      reply = await this.#run(this.#scripts.publish, keys, [newEpoch(), topicTtl, retention, channel, encodePayload(payload)])
     } catch (error) {
       throw withCause(new PublishFailedError(topic, reasonOf(error)), error)
     }
@@ -93,22 +91,20 @@ class RedisBroker implements Broker {
   async closeTopic (topic: string, final?: EventPayload): Promise<void> {
     const { keys, channel } = await this.#ready(topic)
     const payload = final === undefined ? '' : encodePayload(final)
-    await unavailableOnFailure(closeScript.run(this.#redis.commands, keys, [this.#settings.tombstoneTtl, channel, payload]))
+    await unavailableOnFailure(this.#run(this.#scripts.close, keys, [this.#settings.tombstoneTtl, channel, payload]))
   }
 
   async reopenTopic (topic: string): Promise<void> {
     const { keys } = await this.#ready(topic)
     // The topic's keys share one slot: one DEL. Its next publish makes a new epoch.
-    await unavailableOnFailure(this.#redis.commands.del(...keys))
+    await unavailableOnFailure(this.#whenUp().then(() => this.#commands.del(...keys)))
   }
 
   async close (): Promise<void> {
     if (this.#closed) return
-    this.#signal('CLOSE')
     this.#closed = true
-    this.#stopHeartbeat()
     this.#feeds.clear()
-    await Promise.all([closeConnection(this.#redis.commands), closeConnection(this.#redis.subscriber)])
+    await Promise.all([this.#subscriptions.close(), closeConnection(this.#commands)])
   }
 
   /** The topic's names, once the connections had their first try. */
@@ -127,14 +123,23 @@ class RedisBroker implements Broker {
   async #snapshot (topic: string, after: TopicPosition | undefined, limit?: number): Promise<TopicSnapshot> {
     const { keys } = await this.#ready(topic)
     const args = [after?.epoch ?? '', after?.offset ?? 0, limit ?? 0]
-    return toSnapshot(topic, await unavailableOnFailure(readScript.run(this.#redis.commands, keys, args)))
+    return toSnapshot(topic, await unavailableOnFailure(this.#run(this.#scripts.read, keys, args)))
+  }
+
+  #run (script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    return this.#whenUp().then(() => script.run(this.#commands, keys, args))
+  }
+
+  /** A cluster queues calls while it is down (see connections.ts): the broker fails them fast instead. */
+  async #whenUp (): Promise<void> {
+    if (this.#commands.status !== 'ready' && (this.#commands as Cluster).isCluster) throw new Error(`the cluster is ${this.#commands.status}`)
   }
 
   #openFeed (topic: string, channel: string): TopicFeed {
     const source: FeedSource = {
-      subscribe: () => unavailableOnFailure(this.#redis.subscriber.subscribe(channel)),
+      subscribe: (feed) => unavailableOnFailure(this.#subscriptions.add(feed)),
       read: (after) => this.#snapshot(topic, after),
-      syncFailed: () => this.#signal('SYNC_FAILED'),
+      syncFailed: () => this.#subscriptions.syncFailed(feed),
       closed: () => this.#drop(feed)
     }
     const feed = new TopicFeed(topic, channel, source, this.#settings.retention)
@@ -146,20 +151,7 @@ class RedisBroker implements Broker {
   #drop (feed: TopicFeed): void {
     if (this.#feeds.get(feed.channel) !== feed) return
     this.#feeds.delete(feed.channel)
-    // Down or closing: the subscription goes with the connection anyway.
-    this.#redis.subscriber.unsubscribe(feed.channel).catch(() => {})
-  }
-
-  /** After a (re)connection: subscribe every listened topic again, then bring each up to date. */
-  async #catchUp (): Promise<void> {
-    const feeds = [...this.#feeds.values()]
-    if (feeds.length === 0) return
-    await this.#redis.subscriber.subscribe(...feeds.map((feed) => feed.channel))
-    await Promise.all(feeds.map((feed) => feed.sync()))
-  }
-
-  #signal (type: 'READY' | 'DOWN' | 'SYNC_FAILED' | 'CLOSE'): void {
-    if (!this.#closed) this.#lifecycle.send({ type })
+    this.#subscriptions.remove(feed)
   }
 }
 

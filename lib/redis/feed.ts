@@ -16,8 +16,8 @@ export interface TopicSnapshot {
 
 /** What a feed needs from its broker. */
 export interface FeedSource {
-  /** Subscribes the topic's channel. */
-  subscribe (): Promise<unknown>
+  /** Subscribes the topic's channel; resolves once the subscription is in effect. */
+  subscribe (feed: TopicFeed): Promise<unknown>
   read (after: TopicPosition | undefined): Promise<TopicSnapshot>
   /** A sync started by the feed itself failed: it holds live events until the broker syncs it again. */
   syncFailed (error: unknown): void
@@ -54,7 +54,7 @@ export class TopicFeed {
     this.#heldLimit = heldLimit
     this.fanout = new Fanout(topic)
     // Subscribed before the read: an event published in between comes both ways and is delivered once.
-    this.ready = source.subscribe().then(() => this.sync())
+    this.ready = source.subscribe(this).then(() => this.sync())
   }
 
   /** Called from the subscriber connection's event handler: it may not throw. */
@@ -86,7 +86,8 @@ export class TopicFeed {
   sync (): Promise<void> {
     this.#again = true
     this.#held ??= []
-    return this.#syncing ??= this.#run()
+    this.#syncing ??= this.#run()
+    return this.#syncing
   }
 
   async #run (): Promise<void> {

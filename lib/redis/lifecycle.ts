@@ -1,7 +1,7 @@
 import { type Actor, createActor, fromPromise, setup } from 'xstate'
 
 export interface LifecycleInput {
-  /** Re-subscribes every listened topic, then brings each one up to date from its stream. */
+  /** Re-subscribes every topic of the connection, then brings each one up to date from its stream. */
   catchUp: () => Promise<void>
   /** ms before a failed catch-up is tried again. */
   retryDelay: number
@@ -14,9 +14,10 @@ export type LifecycleEvent =
   | { type: 'CLOSE' }
 
 /**
- * The Redis broker's subscriber connection. Each time it comes up, every listened topic is caught up
- * (nothing published while it was away is lost, within the stream's retention); a catch-up that
- * fails (the command connection may still be down) is tried again after `retryDelay`.
+ * A subscriber connection of the Redis broker (its only one, or one per master on a cluster: see
+ * subscriber.ts). Each time it comes up, every topic it carries is caught up (nothing published
+ * while it was away is lost, within the stream's retention); a catch-up that fails (the command
+ * connection may still be down) is tried again after `retryDelay`.
  */
 export const connectionLifecycle = setup({
   types: { context: {} as LifecycleInput, input: {} as LifecycleInput, events: {} as LifecycleEvent },

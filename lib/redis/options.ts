@@ -14,7 +14,11 @@ export interface RedisBrokerOptions {
   tombstoneTtl?: number
   /** ms a command may take before it is given up and the call rejects (default 1000). */
   commandTimeout?: number
-  /** ms between PINGs on the subscriber connection; one without a reply within `commandTimeout` drops it (default 5000; 0: none). */
+  /**
+   * ms between PINGs on each subscriber connection (one, or one per master on a cluster); one without
+   * a reply within `commandTimeout` drops the connection, which then reconnects and catches up
+   * (default 5000; 0: none).
+   */
   heartbeatInterval?: number
 }
 

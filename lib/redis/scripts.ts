@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { NO_EPOCH } from '../broker/epoch.js'
 import { warn } from '../broker/report.js'
 import type { BrokerEvent } from '../broker/types.js'
@@ -8,6 +8,11 @@ import type { TopicSnapshot } from './feed.js'
 
 // Every script takes the topic's keys as KEYS = { meta, stream, tombstone } (one hash tag: one slot).
 // Only PUBLISH writes the meta hash: reading or closing a topic never published creates no epoch.
+// The channel shares the hash tag too, so on a cluster the scripts publish with SPUBLISH: the message
+// goes to the subscribers of the topic's shard only, where PUBLISH would go to every node.
+
+/** How the scripts publish: PUBLISH on a single Redis (any version), SPUBLISH on a cluster (Redis >= 7). */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH'
 
 /**
  * ARGV: candidate epoch (used if the topic has none yet), topic ttl ms (0: none), retention, channel,
@@ -15,7 +20,7 @@ import type { TopicSnapshot } from './feed.js'
  * empty: a lost one may have left a stream. The XADD goes first: if it fails, nothing is written, so
  * the head never runs ahead of the stream.
  */
-export const PUBLISH = `
+const publishSource = (publish: PublishCommand): string => `
 if redis.call('EXISTS', KEYS[3]) == 1 then return false end
 local ttl = tonumber(ARGV[2])
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -32,7 +37,7 @@ if ttl > 0 then
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
-redis.call('PUBLISH', ARGV[4], 'e' .. epoch .. ':' .. offset .. ':' .. ARGV[5])
+redis.call('${publish}', ARGV[4], 'e' .. epoch .. ':' .. offset .. ':' .. ARGV[5])
 return { epoch, tonumber(offset) }
 `
 
@@ -42,7 +47,7 @@ return { epoch, tonumber(offset) }
  * none), entries after the position up to the head }: entries only when the position is in the
  * current epoch or is the start ({ NO_EPOCH, 0 }), and whatever the stream still holds.
  */
-export const READ = `
+const READ = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch') or '${NO_EPOCH}'
 local head = tonumber(redis.call('HGET', KEYS[1], 'head') or 0)
 local final = redis.call('GET', KEYS[3])
@@ -65,7 +70,7 @@ return { epoch, head, final and 1 or 0, final or '', entries }
  * Returns 0 when the topic was already closed (nobody is told twice), else 1. The history stays, as
  * long as the tombstone: a listener catching up after a reconnect still gets the last events.
  */
-export const CLOSE = `
+const closeSource = (publish: PublishCommand): string => `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local ttl = tonumber(ARGV[1])
 if ttl > 0 then
@@ -75,7 +80,7 @@ if ttl > 0 then
 else
   redis.call('SET', KEYS[3], ARGV[3])
 end
-redis.call('PUBLISH', ARGV[2], 'c' .. ARGV[3])
+redis.call('${publish}', ARGV[2], 'c' .. ARGV[3])
 return 1
 `
 
@@ -111,7 +116,7 @@ export class LuaScript {
     this.#sha = createHash('sha1').update(source).digest('hex')
   }
 
-  async run (redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  async run (redis: Redis | Cluster, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     try {
       return await redis.callBuffer('EVALSHA', this.#sha, keys.length, ...keys, ...args)
     } catch (error) {
@@ -119,4 +124,20 @@ export class LuaScript {
       return await redis.callBuffer('EVAL', this.source, keys.length, ...keys, ...args)
     }
   }
+}
+
+export interface Scripts {
+  publish: LuaScript
+  read: LuaScript
+  close: LuaScript
+}
+
+const read = new LuaScript(READ)
+const SCRIPTS: Record<PublishCommand, Scripts> = {
+  PUBLISH: { publish: new LuaScript(publishSource('PUBLISH')), read, close: new LuaScript(closeSource('PUBLISH')) },
+  SPUBLISH: { publish: new LuaScript(publishSource('SPUBLISH')), read, close: new LuaScript(closeSource('SPUBLISH')) }
+}
+
+export function scriptsFor (publish: PublishCommand): Scripts {
+  return SCRIPTS[publish]
 }

@@ -221,6 +221,7 @@ export function brokerContract (t: Test, name: string, factory: () => Promise<Br
     const { broker } = await setup(t)
     const watch = watchProcess(t)
     const failure = new Error('listener bug')
+    // eslint-disable-next-line no-throw-literal -- a listener that throws a non-Error must not crash either
     const listener = { event () { throw failure }, closed () { throw 'not even an Error' } }
     const recorder = new Recorder()
     await broker.listen('room', listener)
