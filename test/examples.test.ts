@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
+import { childEnv } from './helpers/child-env.js'
 
 // Each start compiles its example (about 3 s): run them side by side.
 t.jobs = 4
@@ -13,7 +14,7 @@ interface Started { child: ChildProcess, url: string, output: () => string }
 
 /** Starts `node --import tsx <file>` with PORT=0 and resolves with the first URL it prints. */
 async function run (t: Test, file: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { env: childEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = once(child, 'exit')

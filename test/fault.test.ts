@@ -11,6 +11,7 @@ import { topicKeys } from '../lib/redis/keys.js'
 import { TcpProxy } from './broker/tcp-proxy.js'
 import { redisAvailable, redisUrl } from './helpers/redis.js'
 import { openWire, type WireConnection } from './helpers/sse-wire.js'
+import { childEnv } from './helpers/child-env.js'
 
 // Issue 9, "Deliver": the fault run. Three app instances, each a child process on the Redis broker
 // (test/helpers/fault-instance.ts), reach Redis through a TCP proxy that the test cuts now and then
@@ -91,7 +92,7 @@ class Instance {
   async start (): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', INSTANCE_SCRIPT], {
       cwd: ROOT,
-      env: { ...process.env, ...this.env, NAME: this.name, PORT: String(this.port) },
+      env: childEnv({ ...this.env, NAME: this.name, PORT: String(this.port) }),
       stdio: ['pipe', 'pipe', 'pipe']
     })
     this.child = child

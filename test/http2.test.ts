@@ -30,3 +30,28 @@ t.test('HTTP/2: streams without a Connection header; ending one stream keeps the
   t.equal(second.body, 'data: 1\n\ndata: 2\n\n', 'the session survived the first stream')
   t.equal(session.closed, false)
 })
+
+// A client that leaves must end its stream on HTTP/2 too. Node's compat response says
+// `writableFinished: true` when its stream was reset or its session lost (Node 20, 22 and 24).
+for (const leave of ['resets its stream', 'drops its session'] as const) {
+  t.test(`HTTP/2: a client that ${leave} ends the stream, terminate('client-closed')`, async (t) => {
+    const app = Fastify({ http2: true })
+    const reasons: string[] = []
+    await app.register(ssePlugin)
+    app.get('/s', { chunk: true, handler: { init: (token) => { token.subscribe('h2') }, terminate: (reason) => { reasons.push(reason) } } })
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    t.teardown(() => app.close())
+    const session = http2.connect(url)
+    t.teardown(() => session.destroy())
+    const stream = session.request({ ':path': '/s', accept: 'text/event-stream' })
+    stream.on('error', () => {})
+    await new Promise((resolve) => stream.once('response', resolve))
+    t.equal(app.sse.connections, 1)
+    if (leave === 'resets its stream') stream.close(http2.constants.NGHTTP2_CANCEL)
+    else session.destroy()
+    const deadline = Date.now() + 5_000
+    while (app.sse.connections > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    t.equal(app.sse.connections, 0, 'the stream is no longer counted')
+    t.same(reasons, ['client-closed'])
+  })
+}

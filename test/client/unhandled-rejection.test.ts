@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { httpServer } from './helpers.js'
+import { childEnv } from '../helpers/child-env.js'
 
 const script = fileURLToPath(new URL('./fixtures/unawaited-closed.ts', import.meta.url))
 
@@ -10,7 +11,7 @@ for (const mode of ['temporary', 'transient']) {
   t.test(`item 4: a 500 stops SseClient (${mode}) without an unhandled rejection when closed is not awaited yet`, async (t) => {
     // Connection: close, so that no kept-alive socket holds the child's event loop open.
     const server = await httpServer(t, (_req, res) => res.writeHead(500, { connection: 'close' }).end())
-    const child = spawn(process.execPath, ['--import', 'tsx', script, server.url, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', script, server.url, mode], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })
