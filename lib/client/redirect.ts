@@ -1,10 +1,23 @@
-import { request, type Dispatcher } from 'undici'
+import { Agent, Dispatcher, getGlobalDispatcher, request } from 'undici'
 import { ClientRedirectError } from './errors.js'
 
 // Redirects followed as fetch (and so EventSource) follows them, by our own loop over undici's
 // `request`: undici's redirect interceptor keeps every header but Authorization, Cookie and
 // Proxy-Authorization on a cross-origin hop, and composing it on the global dispatcher breaks when
 // that dispatcher comes from another undici (Node 22's bundled undici 6).
+
+let ownAgent: Agent | undefined
+
+/**
+ * The dispatcher a request goes through when the caller names none: undici's global one, unless it
+ * is another undici's (Node 22 installs its bundled undici 6 there, whose agent keeps a stray
+ * connection open to a server after an aborted request, holding that server's close for a minute):
+ * then an agent of this undici's own. An app's own global dispatcher (a proxy, a mock) is kept.
+ */
+function defaultDispatcher (): Dispatcher {
+  const global = getGlobalDispatcher()
+  return global instanceof Dispatcher ? global : (ownAgent ??= new Agent())
+}
 
 /** How many redirects in a row are followed before the attempt fails: fetch's limit. */
 export const MAX_REDIRECTS = 20
@@ -48,7 +61,7 @@ export async function requestFollowing (first: Hop, options: FollowOptions): Pro
       headers: hop.headers,
       body: hop.body,
       signal: options.signal,
-      dispatcher: options.dispatcher,
+      dispatcher: options.dispatcher ?? defaultDispatcher(),
       headersTimeout: options.headersTimeout,
       bodyTimeout: 0
     })
