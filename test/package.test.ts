@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { childEnv } from './helpers/child-env.js'
 
 const root = process.cwd()
 // Inside the repository, so the consumer resolves fastify and friends from our node_modules.
@@ -12,7 +13,7 @@ const consumer = mkdtempSync(join(root, '.tap', 'consumer-'))
 t.teardown(() => rmSync(consumer, { recursive: true, force: true }))
 
 t.test('npm pack, install, compile the route forms, run from JS', async (t) => {
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', consumer], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', consumer], { cwd: root, encoding: 'utf8', env: childEnv() }).trim().split('\n').at(-1)!
   const installed = join(consumer, 'node_modules', 'fastify-sse-actors')
   mkdirSync(installed, { recursive: true })
   execFileSync('tar', ['-xzf', join(consumer, tarball), '-C', installed, '--strip-components=1'])
@@ -39,7 +40,7 @@ t.test('npm pack, install, compile the route forms, run from JS', async (t) => {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   let output = ''
   try {
-    execFileSync(process.execPath, [tsc, '-p', consumer], { encoding: 'utf8' })
+    execFileSync(process.execPath, [tsc, '-p', consumer], { encoding: 'utf8', env: childEnv() })
   } catch (error) {
     output = String((error as { stdout?: string }).stdout)
   }
@@ -55,5 +56,5 @@ t.test('npm pack, install, compile the route forms, run from JS', async (t) => {
     'console.log(JSON.stringify(response.body))',
     'await app.close()', ''
   ].join('\n'))
-  t.equal(execFileSync(process.execPath, [join(consumer, 'run.mjs')], { encoding: 'utf8' }).trim(), JSON.stringify('data: plain js\n\n'))
+  t.equal(execFileSync(process.execPath, [join(consumer, 'run.mjs')], { encoding: 'utf8', env: childEnv() }).trim(), JSON.stringify('data: plain js\n\n'))
 })
