@@ -37,7 +37,7 @@ export function decodeFinal (bytes: Buffer, start = 0): EventPayload | undefined
   return start >= bytes.length ? undefined : decodePayload(bytes, start)
 }
 
-export function toEvent (topic: string, epoch: string, offset: number, payload: EventPayload): BrokerEvent {
+function toEvent (topic: string, epoch: string, offset: number, payload: EventPayload): BrokerEvent {
   return { topic, epoch, offset, event: payload.event, data: payload.data }
 }
 

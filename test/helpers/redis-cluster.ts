@@ -12,7 +12,7 @@ import type { Test } from 'tap'
 
 const run = promisify(execFile)
 
-export interface ClusterNode {
+interface ClusterNode {
   port: number
   /** The cluster bus port (`cluster-port`), chosen free too rather than assumed at port + 10000. */
   busPort: number
@@ -38,7 +38,7 @@ export interface LocalCluster {
 }
 
 /** Whether `redis-server` (>= 7, for sharded Pub/Sub) and `redis-cli` can be run here. */
-export function clusterSupported (): boolean {
+function clusterSupported (): boolean {
   const server = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
   const cli = spawnSync('redis-cli', ['--version'], { encoding: 'utf8' })
   const major = Number(/v=(\d+)\./.exec(server.stdout ?? '')?.[1] ?? 0)
