@@ -1,5 +1,4 @@
 import t from 'tap'
-import { createServer, type AddressInfo } from 'node:net'
 import { Cluster } from 'ioredis'
 import { redisBroker } from '../../lib/redis/index.js'
 import { slotOf, topicKeys } from '../../lib/redis/keys.js'
@@ -8,6 +7,7 @@ import { brokerContract } from './contract.js'
 import { Recorder } from './recorder.js'
 import { clusterFixture, removeClusterKeys, topicsByMaster, userCluster } from './redis-cluster-fixture.js'
 import { newPrefix } from './redis-fixture.js'
+import { freePort as closedPort } from '../helpers/free-port.js'
 
 // The broker contract on a real 3-master Redis Cluster that this file starts (one instance made from
 // the startup nodes, the other from a user's Cluster client), then what is particular to a cluster.
@@ -16,14 +16,6 @@ import { newPrefix } from './redis-fixture.js'
 async function clientNames (cluster: LocalCluster, port: number): Promise<string[]> {
   const list = await cluster.admin(port).client('LIST') as string
   return list.split('\n').map((line) => / name=(\S*)/.exec(line)?.[1] ?? '').filter((name) => name !== '')
-}
-
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 await whenCluster(t, (cluster) => {

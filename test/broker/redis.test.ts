@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { createServer, type AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import type { Broker } from '../../lib/broker/types.js'
@@ -9,6 +8,7 @@ import { brokerContract } from './contract.js'
 import { Recorder, range } from './recorder.js'
 import { fixture, listeningPair, newPrefix, removeKeys, url, whenRedis } from './redis-fixture.js'
 import { TcpProxy } from './tcp-proxy.js'
+import { freePort as closedPort } from '../helpers/free-port.js'
 
 /** A broker behind a proxy that can cut it off from Redis, another one connected directly, and a listener on the first. */
 async function cutOff (t: Test, options: RedisBrokerOptions = {}): Promise<{ proxy: TcpProxy, behind: Broker, direct: Broker, recorder: Recorder }> {
@@ -49,14 +49,6 @@ async function eventually<T> (call: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
-}
-
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 function redisTests (): void {

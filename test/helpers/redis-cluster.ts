@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
+import { freePort } from './free-port.js'
 
 // A real Redis Cluster for one test file: redis-server children on free ports, joined with
 // `redis-cli --cluster create`, killed and their directory removed when the file's tests end.
@@ -174,14 +174,6 @@ async function launchOnFreePorts (launch: (port: number, busPort: number) => Chi
     await stop(child, 'SIGKILL')
     if (attempt === 5) throw new Error('redis-server would not start')
   }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 async function untilUp (port: number): Promise<void> {
