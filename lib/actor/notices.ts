@@ -6,29 +6,32 @@ import { isPublished } from '../topics/published.js'
 // Messages the plugin itself puts in a stream's mailbox, in order with the rest. A handler never
 // sees them. None is ever dropped to make room: each carries a promise about a topic.
 
+/** One of the plugin's own messages: a single class test tells them from the handler's. */
+export abstract class Notice {}
+
 /** A topic cannot be followed exactly from here: written as `event: reset`; the cursor may jump. */
-export class TopicReset {
-  constructor (readonly topic: string, readonly position: TopicPosition | undefined) {}
+export class TopicReset extends Notice {
+  constructor (readonly topic: string, readonly position: TopicPosition | undefined) { super() }
 }
 
 /** The topic closed: after what was queued before it, `final` is written and the stream ends. */
-export class TopicClosed {
-  constructor (readonly final: Event | undefined) {}
+export class TopicClosed extends Notice {
+  constructor (readonly final: Event | undefined) { super() }
 }
 
 /** A page of replay went to the socket: read the next one. */
-export class ReplayMore {
-  constructor (readonly next: () => void) {}
+export class ReplayMore extends Notice {
+  constructor (readonly next: () => void) { super() }
 }
 
 /** Chunks from `app.sse.send`: written as they are, in mailbox order. */
-export class Sent {
-  constructor (readonly chunks: Chunk | Chunk[]) {}
+export class Sent extends Notice {
+  constructor (readonly chunks: Chunk | Chunk[]) { super() }
 }
 
 /** `app.sse.close`: the stream ends here, after what was queued before; never dropped. */
-export class CloseRequested {
-  constructor (readonly final: Chunk | Chunk[] | undefined) {}
+export class CloseRequested extends Notice {
+  constructor (readonly final: Chunk | Chunk[] | undefined) { super() }
 }
 
 /** A message from `app.sse.notify`, for `handleNotify`. */

@@ -7,7 +7,7 @@ import { isPublished, type Published } from '../topics/published.js'
 import { StreamTopics, type StreamTopicsOwner } from '../topics/stream-topics.js'
 import { subscribeFromStart } from '../topics/subscribe-options.js'
 import type { HandleResult, SubscribeOptions } from '../types.js'
-import { CloseRequested, Notified, ReplayMore, Sent, TopicClosed, TopicReset } from './notices.js'
+import { CloseRequested, Notice, Notified, ReplayMore, Sent, TopicClosed, TopicReset } from './notices.js'
 import { SourceDriver } from './source.js'
 import { StreamCore } from './stream-core.js'
 import { Timer } from './timers.js'
@@ -71,8 +71,6 @@ export class StreamActor extends StreamCore implements TokenOwner, StreamTopicsO
     return this.enqueue(new CloseRequested(final), false)
   }
 
-  // ---- handling messages -------------------------------------------------------------------
-
   // ---- what its topics deliver (StreamTopics and its subscriptions) --------------------------
 
   enqueuePublished (published: Published, replayed: boolean): void {
@@ -116,22 +114,8 @@ export class StreamActor extends StreamCore implements TokenOwner, StreamTopicsO
       const published = msg
       if (!this.topics!.advance(published)) return undefined
       if (this.handler.handle === undefined) return this.#run(() => this.writeChunk(published.event, published))
-    } else if (msg instanceof TopicReset) {
-      const { topic, position } = msg
-      this.topics?.jump(topic, position)
-      return this.#run(() => this.writeChunk(new Event({ event: 'reset', data: topic })))
-    } else if (msg instanceof TopicClosed) {
-      void this.closeFor('topic-closed', msg.final)
-      return undefined
-    } else if (msg instanceof ReplayMore) {
-      msg.next()
-      return undefined
-    } else if (msg instanceof Sent) {
-      const { chunks } = msg
-      return this.#run(() => this.writeChunks(chunks))
-    } else if (msg instanceof CloseRequested) {
-      void this.closeFor('stopped', msg.final)
-      return undefined
+    } else if (msg instanceof Notice) {
+      return this.#notice(msg)
     }
     let result: HandleResult | Promise<HandleResult>
     try {
@@ -142,6 +126,23 @@ export class StreamActor extends StreamCore implements TokenOwner, StreamTopicsO
     }
     if (result instanceof Promise) return result.then((value) => this.apply(value, msg), (error: unknown) => this.#fail(error, msg))
     this.apply(result, msg)
+    return undefined
+  }
+
+  /** The plugin's own messages: none reaches the handler. */
+  #notice (msg: Notice): undefined {
+    if (msg instanceof TopicReset) {
+      const { topic, position } = msg
+      this.topics?.jump(topic, position)
+      return this.#run(() => this.writeChunk(new Event({ event: 'reset', data: topic })))
+    }
+    if (msg instanceof Sent) {
+      const { chunks } = msg
+      return this.#run(() => this.writeChunks(chunks))
+    }
+    if (msg instanceof ReplayMore) msg.next()
+    else if (msg instanceof TopicClosed) void this.closeFor('topic-closed', msg.final)
+    else if (msg instanceof CloseRequested) void this.closeFor('stopped', msg.final)
     return undefined
   }
 
