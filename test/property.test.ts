@@ -53,6 +53,10 @@ const TOPIC = 'p'
 /** "Large enough that no reset is legitimate": no scenario publishes this many. */
 const LARGE_HISTORY = 100_000
 const BIG = 'x'.repeat(64 * 1024)
+/** ms without a byte to any client after which a settle stops waiting (past its own `ms`). */
+const SETTLE_QUIET_MS = 400
+/** ms a settle waits at most, however slowly bytes still come. */
+const SETTLE_CAP_MS = 15_000
 
 type RouteKind = 'relay' | 'async' | 'tight' | 'tight-async'
 const ROUTES = (process.env.PROPERTY_ROUTES?.split(',') ?? ['relay', 'async', 'tight', 'tight-async']) as RouteKind[]
@@ -367,7 +371,11 @@ class Run {
   /** Brings back every client that is away, and waits (bounded) until the connected ones caught up. */
   async settle (ms: number, why: string, maxReconnects = Infinity): Promise<void> {
     const reconnects = new Map<Client, number>()
-    const deadline = Date.now() + ms
+    // `ms` of waiting, prolonged while a client that is behind still receives bytes (a loaded
+    // machine replays megabytes slowly): what counts as lost is what stopped coming, not what is late.
+    let deadline = Date.now() + ms
+    const hardDeadline = Date.now() + SETTLE_CAP_MS
+    let bytesSeen = -1
     for (const client of this.clients) {
       if (client.stalled) {
         client.stalled = false
@@ -389,6 +397,11 @@ class Run {
         await this.connect(client, count, why)
       }
       if (!waiting) return
+      const bytes = this.clients.reduce((sum, client) => sum + (client.wire?.bytes ?? 0), 0)
+      if (bytes !== bytesSeen) {
+        bytesSeen = bytes
+        deadline = Math.min(hardDeadline, Math.max(deadline, Date.now() + SETTLE_QUIET_MS))
+      }
       await sleep(5)
     }
   }
