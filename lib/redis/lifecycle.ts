@@ -8,10 +8,10 @@ export interface LifecycleInput {
 }
 
 export type LifecycleEvent =
-  | { type: 'READY' } // the subscriber connection is (again) up
-  | { type: 'DOWN' } // it dropped; ioredis reconnects by itself
-  | { type: 'SYNC_FAILED' } // a topic could not fill a gap: it holds its live events until a catch-up
-  | { type: 'CLOSE' }
+  | { type: 'ready' } // the subscriber connection is (again) up
+  | { type: 'down' } // it dropped; ioredis reconnects by itself
+  | { type: 'sync.failed' } // a topic could not fill a gap: it holds its live events until a catch-up
+  | { type: 'close' }
 
 /**
  * A subscriber connection of the Redis broker (its only one, or one per master on a cluster: see
@@ -27,19 +27,19 @@ export const connectionLifecycle = setup({
   id: 'redis-broker-connection',
   context: ({ input }) => input,
   initial: 'connecting',
-  on: { CLOSE: '.closed' },
+  on: { close: '.closed' },
   states: {
-    connecting: { on: { READY: 'catchingUp', DOWN: 'reconnecting' } },
+    connecting: { on: { ready: 'catchingUp', down: 'reconnecting' } },
     catchingUp: {
       invoke: { src: 'catchUp', input: ({ context }) => context, onDone: 'connected', onError: 'retrying' },
-      on: { DOWN: 'reconnecting', SYNC_FAILED: 'retrying' }
+      on: { down: 'reconnecting', 'sync.failed': 'retrying' }
     },
-    connected: { on: { DOWN: 'reconnecting', SYNC_FAILED: 'retrying' } },
+    connected: { on: { down: 'reconnecting', 'sync.failed': 'retrying' } },
     retrying: {
       after: { retryDelay: 'catchingUp' },
-      on: { DOWN: 'reconnecting' }
+      on: { down: 'reconnecting' }
     },
-    reconnecting: { on: { READY: 'catchingUp' } },
+    reconnecting: { on: { ready: 'catchingUp' } },
     closed: { type: 'final' }
   }
 })

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { closeConnection, firstAttempt } from './connections.js'
 import type { TopicFeed } from './feed.js'
-import { startHeartbeat } from './heartbeat.js'
+import { watchWithPings } from './ping-watch.js'
 import { type LifecycleEvent, startLifecycle } from './lifecycle.js'
 
 /** How the broker keeps its listened topics subscribed: one connection (a single Redis) or one per master (a cluster). */
@@ -38,7 +38,7 @@ export class Subscriber implements Subscriptions {
   readonly #settings: SubscriberSettings
   readonly #started: Promise<void>
   readonly #lifecycle: ReturnType<typeof startLifecycle>
-  readonly #stopHeartbeat: () => void
+  readonly #stopPings: () => void
   #readyBefore = false
   #closed = false
 
@@ -47,12 +47,12 @@ export class Subscriber implements Subscriptions {
     this.#settings = settings
     this.#started = firstAttempt(redis)
     this.#lifecycle = startLifecycle({ catchUp: () => this.#catchUp(), retryDelay: settings.retryDelay })
-    redis.on('ready', () => this.#signal('READY'))
-    redis.on('close', () => this.#signal('DOWN'))
+    redis.on('ready', () => this.#signal('ready'))
+    redis.on('close', () => this.#signal('down'))
     redis.on(settings.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, message: Buffer) => {
       this.feeds.get(channel.toString())?.receive(message)
     })
-    this.#stopHeartbeat = startHeartbeat(redis, settings.heartbeatInterval)
+    this.#stopPings = watchWithPings(redis, settings.heartbeatInterval)
   }
 
   get redis (): Redis {
@@ -76,14 +76,14 @@ export class Subscriber implements Subscriptions {
   }
 
   syncFailed (): void {
-    this.#signal('SYNC_FAILED')
+    this.#signal('sync.failed')
   }
 
   async close (): Promise<void> {
     if (this.#closed) return
-    this.#signal('CLOSE')
+    this.#signal('close')
     this.#closed = true
-    this.#stopHeartbeat()
+    this.#stopPings()
     this.feeds.clear()
     await closeConnection(this.#redis)
   }

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis'
  * `commandTimeout`) is the only sign. The connection is then dropped with reconnect, so that the
  * usual `close` / reconnect / catch-up path runs. One PING at a time; returns the stop function.
  */
-export function startHeartbeat (redis: Redis, interval: number): () => void {
+export function watchWithPings (redis: Redis, interval: number): () => void {
   if (interval === 0) return () => {}
   let timer: NodeJS.Timeout | undefined
   let stopped = false
