@@ -150,11 +150,11 @@ export interface SseDecorator {
   /** Publishes to a topic on every instance; resolves to the event's position, for logs. */
   publish (topic: string, data: unknown, options?: { event?: string }): Promise<string>
   /** To that stream's `handleNotify`, else `handle`; false when it takes no messages or is not on this instance. */
-  notify (connectionId: string, msg: unknown): boolean
+  notify (streamId: string, msg: unknown): boolean
   /** Writes chunks to that stream as they are, through its mailbox, in order with what `handle` writes. */
-  send (connectionId: string, chunks: Chunk | Chunk[]): boolean
+  send (streamId: string, chunks: Chunk | Chunk[]): boolean
   /** Ends that stream after what its mailbox holds: `final` is written last. */
-  close (connectionId: string, final?: Chunk | Chunk[]): boolean
+  close (streamId: string, final?: Chunk | Chunk[]): boolean
   /** Ends every stream on the topic on every instance, after what was published before; leaves a tombstone. */
   closeTopic (topic: string, final?: unknown): Promise<void>
   /** Removes the tombstone: the topic may be used again, in a new epoch. */
