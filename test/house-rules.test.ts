@@ -1,19 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { dirname, relative, resolve } from 'node:path'
 import t from 'tap'
+import { libRoot, libSources } from './helpers/lib-sources.js'
 
-// No module of lib/ imports itself back through others, types included: a cycle is a rule that lives
-// in two places, and at run time an import that may see a module half loaded.
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../lib')
-
-function sources (dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : []
-  })
-}
+// The house rules of lib/ that a test can hold. No module imports itself back through others, types
+// included: a cycle is a rule that lives in two places, and at run time an import that may see a
+// module half loaded. And no file grows past 300 lines.
 
 const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'/gm
 
@@ -39,6 +31,13 @@ function cycles (files: string[]): string[][] {
 }
 
 t.test('lib/ has no import cycle', async (t) => {
-  const found = cycles(sources(root)).map((cycle) => cycle.map((file) => relative(root, file)).join(' -> '))
+  const found = cycles(libSources()).map((cycle) => cycle.map((file) => relative(libRoot, file)).join(' -> '))
   t.same(found, [], found.join('\n'))
+})
+
+t.test('every file of lib/ is at most 300 lines: one job a file', async (t) => {
+  const long = libSources()
+    .map((file) => ({ file: relative(libRoot, file), lines: readFileSync(file, 'utf8').split('\n').length - 1 }))
+    .filter(({ lines }) => lines > 300)
+  t.same(long, [], long.map(({ file, lines }) => `${file}: ${lines} lines`).join('\n'))
 })
