@@ -74,25 +74,8 @@ const api = {
   },
   /** Waits for the phase to complete or the time to run out; reports what arrived. */
   async wait ({ timeoutMs }: { timeoutMs: number }) {
-    const current = phase
-    if (current === undefined) throw new Error('wait without expect')
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([current.finished, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
-    clearTimeout(timer)
-    const expected = current.streams * current.count
-    return {
-      complete: current.done === current.streams,
-      streams: current.streams,
-      expected,
-      delivered: current.delivered,
-      missing: expected - current.delivered,
-      orderErrors: current.orderErrors,
-      stray: current.stray,
-      tFirst: current.tFirst,
-      tLast: current.tLast,
-      loadgenCpuUs: (({ user, system }) => user + system)(process.cpuUsage(current.cpuStart)),
-      latency: current.percentiles()
-    }
+    if (phase === undefined) throw new Error('wait without expect')
+    return await phase.settle(timeoutMs)
   },
   /** Opens streams in sequential batches and closes them again (a warm-up). */
   async openAndClose ({ port, n, batch, timeoutMs }: { port: number, n: number, batch: number, timeoutMs: number }) {

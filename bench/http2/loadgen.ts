@@ -70,24 +70,8 @@ const api = {
     return { streams: open.length }
   },
   async wait ({ timeoutMs }: { timeoutMs: number }) {
-    const current = phase
-    if (current === undefined) throw new Error('wait without expect')
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([current.finished, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
-    clearTimeout(timer)
-    const expected = current.streams * current.count
-    return {
-      complete: current.done === current.streams,
-      streams: current.streams,
-      expected,
-      delivered: current.delivered,
-      missing: expected - current.delivered,
-      orderErrors: current.orderErrors,
-      stray: current.stray,
-      tFirst: current.tFirst,
-      tLast: current.tLast,
-      loadgenCpuUs: (({ user, system }) => user + system)(process.cpuUsage(current.cpuStart))
-    }
+    if (phase === undefined) throw new Error('wait without expect')
+    return await phase.settle(timeoutMs)
   },
   async close () {
     const count = streams.length

@@ -1,5 +1,19 @@
 // What the load generator expects of every stream during one scenario step, and what it counted.
 
+export interface PhaseReport {
+  complete: boolean
+  streams: number
+  expected: number
+  delivered: number
+  missing: number
+  orderErrors: number
+  stray: number
+  tFirst: number
+  tLast: number
+  loadgenCpuUs: number
+  latency: { p50: number, p99: number, max: number, samples: number } | undefined
+}
+
 export class Phase {
   /** Connections that received all `count` events. */
   done = 0
@@ -34,6 +48,27 @@ export class Phase {
 
   latency (ms: number): void {
     if (this.latencies !== undefined && this.latencyCount < this.latencies.length) this.latencies[this.latencyCount++] = ms
+  }
+
+  /** Waits until every stream got its events or `timeoutMs` passed; what arrived by then. */
+  async settle (timeoutMs: number): Promise<PhaseReport> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.finished, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
+    clearTimeout(timer)
+    const expected = this.streams * this.count
+    return {
+      complete: this.done === this.streams,
+      streams: this.streams,
+      expected,
+      delivered: this.delivered,
+      missing: expected - this.delivered,
+      orderErrors: this.orderErrors,
+      stray: this.stray,
+      tFirst: this.tFirst,
+      tLast: this.tLast,
+      loadgenCpuUs: (({ user, system }) => user + system)(process.cpuUsage(this.cpuStart)),
+      latency: this.percentiles()
+    }
   }
 
   /** p50, p99 and max of the latencies, in ms. */

@@ -1,4 +1,5 @@
-import type { BrokerEvent, EventPayload, TopicListener } from '../../lib/broker/types.js'
+import type { Test } from 'tap'
+import type { Broker, BrokerEvent, EventPayload, TopicListener } from '../../lib/broker/types.js'
 
 /** Only a guard, so that a broken broker fails a wait instead of hanging the run: nothing is timed. */
 const GIVE_UP_AFTER = 15_000
@@ -60,4 +61,18 @@ export class Recorder implements TopicListener {
 /** 1, 2, ... n */
 export function range (from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+}
+
+/**
+ * With the subscriber's path frozen by `freeze` (no FIN, no RST: only an unanswered PING tells),
+ * events 2..50 published meanwhile arrive once, in order, and live delivery goes on after.
+ */
+export async function frozenPathCatchesUp (t: Test, publisher: Broker, recorder: Recorder, freeze: () => number, what: string): Promise<void> {
+  t.equal(freeze(), 1, what)
+  for (let n = 2; n <= 50; n++) await publisher.publish('room', { data: String(n) })
+  await recorder.untilOffset(50)
+  t.same(recorder.offsets, range(1, 50), 'what was published while frozen came once, in order')
+  const live = await publisher.publish('room', { data: 'live' })
+  await recorder.untilOffset(live.offset)
+  t.same(recorder.offsets, range(1, live.offset), 'and live delivery goes on')
 }

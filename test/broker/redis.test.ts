@@ -5,7 +5,7 @@ import type { Broker } from '../../lib/broker/types.js'
 import { redisBroker, type RedisBrokerOptions } from '../../lib/redis/index.js'
 import { topicKeys } from '../../lib/redis/keys.js'
 import { brokerContract } from './contract.js'
-import { Recorder, range } from './recorder.js'
+import { frozenPathCatchesUp, Recorder, range } from './recorder.js'
 import { fixture, listeningPair, newPrefix, removeKeys, url, whenRedis } from './redis-fixture.js'
 import { TcpProxy } from './tcp-proxy.js'
 import { freePort as closedPort } from '../helpers/free-port.js'
@@ -192,14 +192,7 @@ function redisTests (): void {
     await recorder.untilOffset(1)
 
     // No FIN, no RST: only an unanswered PING can tell. The reconnect goes through (only this path froze).
-    t.equal(proxy.freeze('sse-subscriber'), 1, 'the subscriber connection froze')
-    for (let n = 2; n <= 50; n++) await direct.publish('room', { data: String(n) })
-    await recorder.untilOffset(50)
-    t.same(recorder.offsets, range(1, 50), 'what was published while frozen came once, in order')
-
-    const live = await direct.publish('room', { data: 'live' })
-    await recorder.untilOffset(live.offset)
-    t.same(recorder.offsets, range(1, live.offset), 'and live delivery goes on')
+    await frozenPathCatchesUp(t, direct, recorder, () => proxy.freeze('sse-subscriber'), 'the subscriber connection froze')
   })
 
   t.test('redis: a broker pointed at a closed port fails fast', async (t) => {
