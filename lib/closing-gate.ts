@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
+import { formats } from './protocol/formats.js'
 import type { Runtime } from './runtime.js'
+import { sendAwayAnswer } from './send-away.js'
 
 type RequestListener = (this: unknown, request: IncomingMessage, response: ServerResponse) => void
 
@@ -32,19 +34,17 @@ function wantsEventStream (request: IncomingMessage): boolean {
   return request.headers['last-event-id'] !== undefined || /text\/event-stream/i.test(request.headers.accept ?? '')
 }
 
+/** The SSE send-away (send-away.ts), written to the raw response: Fastify is closing. */
 function sendRetry (request: IncomingMessage, response: ServerResponse, retry: number): void {
-  const headers: Record<string, string> = {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    'x-accel-buffering': 'no'
-  }
+  const away = sendAwayAnswer(formats.sse, retry)
+  const headers = { ...away.headers }
   // Our hooks do not run here, CORS included: a cross-origin EventSource must still read the retry.
   // The body is only a delay, so any origin may read it.
   const origin = request.headers.origin
   if (origin !== undefined) Object.assign(headers, { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' })
   if (request.httpVersionMajor === 1) headers.connection = 'close' // HTTP/2 forbids the header
-  response.writeHead(200, headers)
-  response.end(`retry: ${retry}\n\n`)
+  response.writeHead(away.status, headers)
+  response.end(away.body)
 }
 
 /**

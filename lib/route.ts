@@ -9,6 +9,7 @@ import { NotWebSocketRouteError, ReplySentError } from './errors.js'
 import { resolveStreamOptions } from './options.js'
 import { outcomeOf, type Shutdown } from './results.js'
 import { type Runtime, runtimeOf } from './runtime.js'
+import { sendAwayAnswer, STREAM_HEADERS } from './send-away.js'
 import type { ChunkedHandler, ChunkOptions, InitResult, StreamHandler } from './types.js'
 import { acceptWebSocket, overWebSocket } from './websocket/accept.js'
 import { runOverEstablished } from './websocket/established.js'
@@ -59,8 +60,7 @@ function streamHeaders (reply: FastifyReply, options: StreamOptions): Record<str
   return {
     ...own,
     'content-type': options.rules.ownContentType && own['content-type'] !== undefined ? own['content-type'] : options.rules.contentType,
-    'cache-control': 'no-cache, no-transform',
-    'x-accel-buffering': 'no'
+    ...STREAM_HEADERS
   }
 }
 
@@ -125,18 +125,17 @@ function refuse (reply: FastifyReply, result: InitResult): FastifyReply {
 }
 
 /**
- * Over capacity, shutting down or without a broker: an SSE client is told when to retry, in a 200
- * (any error status would stop EventSource for good); other formats get a 503 with `Retry-After`.
+ * Over capacity, shutting down or without a broker: the client is told when to come back, as
+ * send-away.ts says for its format. A stream that says `retry:` and ends goes through a writer of
+ * its own (counted in `stats()`), with the headers hooks set (CORS); a status goes through Fastify.
  */
 function sendAway (runtime: Runtime, reply: FastifyReply, options: StreamOptions): FastifyReply {
-  const retry = runtime.jitteredRetry()
-  if (options.rules.sendAway === 'status') {
-    return reply.code(503).header('retry-after', Math.ceil(retry / 1000)).send()
-  }
+  const away = sendAwayAnswer(options.rules, runtime.jitteredRetry())
+  if (away.kind === 'status') return reply.code(away.status).headers(away.headers).send()
   reply.hijack()
   const writer = new Writer(reply.raw as RawReply, runtime.stats)
-  writer.open(200, streamHeaders(reply, options))
-  writer.write(`retry: ${retry}\n\n`)
+  writer.open(away.status, { ...streamHeaders(reply, options), ...away.headers })
+  writer.write(away.body)
   void writer.end(options.drainTimeout, 'stopped')
   return reply
 }

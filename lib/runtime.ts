@@ -5,6 +5,7 @@ import type { Broker } from './broker/types.js'
 import { InvalidHandlerError } from './errors.js'
 import type { PluginSettings } from './options.js'
 import { startPluginLifecycle } from './plugin-lifecycle.js'
+import { sendAwayDelays } from './send-away.js'
 import { TopicHub } from './topics/hub.js'
 import type { SseStats } from './types.js'
 
@@ -17,12 +18,8 @@ export interface Runtime extends PluginContext {
 
 export const kRuntime = Symbol.for('fastify-sse-actors.runtime')
 
-/** The least base, in ms, of the `retry:` a client sent away gets: a `retry: 0` option must not make clients spin. */
-const MIN_SEND_AWAY_RETRY = 250
-
 export function createRuntime (settings: PluginSettings, broker: Broker, log: FastifyBaseLogger): Runtime {
   const stats: SseStats = { connections: 0, eventsWritten: 0, bytesWritten: 0, messagesDropped: 0, overflowDisconnects: 0, replays: 0, resets: 0 }
-  const base = Math.max(settings.base.retry ?? 1000, MIN_SEND_AWAY_RETRY)
   return {
     settings,
     broker,
@@ -32,8 +29,7 @@ export function createRuntime (settings: PluginSettings, broker: Broker, log: Fa
     stats,
     streams: new Set(),
     byId: new Map(),
-    // Between one and five times the base delay: thousands of clients spread over seconds.
-    jitteredRetry: () => Math.round(base * (1 + 4 * Math.random()))
+    jitteredRetry: sendAwayDelays(settings.base.retry)
   }
 }
 

@@ -44,6 +44,6 @@ export interface PluginContext {
   readonly streams: Set<{ shutdown (retry: number): Promise<void> }>
   /** Streams whose id was asked for, so `notify` can reach them. */
   readonly byId: Map<string, StreamByIdentity>
-  /** A `retry:` value spread over time, so that clients sent away do not all come back at once. */
+  /** A `retry:` value spread over time, so that clients sent away do not all come back at once (send-away.ts). */
   jitteredRetry (): number
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Chunk } from '../protocol/encoders.js'
 import { noContent, outcomeOf, type Stop } from '../results.js'
+import { partingWords, retryBlock } from '../send-away.js'
 import type { ChunkedHandler, CloseReason, HandleResult, InitResult } from '../types.js'
 import { closeRules } from './close-rules.js'
 import type { PluginContext, StreamByIdentity, StreamOptions } from './context.js'
@@ -113,9 +114,10 @@ export abstract class StreamCore extends MailboxLoop implements TimerOwner {
     this.enqueue(timer, true)
   }
 
-  /** Ends the stream for `fastify.close()`: a jittered `retry:` first, then `terminate('shutdown')`. */
+  /** Ends the stream for `fastify.close()`: sent away (a jittered `retry:` on SSE), then `terminate('shutdown')`. */
   shutdown (retry: number): Promise<void> {
-    if (this.phase === 'open' && this.options.rules.eventStream) this.writeRaw(`retry: ${retry}\n\n`)
+    const parting = this.phase === 'open' ? partingWords(this.options.rules, retry) : undefined
+    if (parting !== undefined) this.writeRaw(parting)
     return this.closeFor('shutdown')
   }
 
@@ -162,7 +164,7 @@ export abstract class StreamCore extends MailboxLoop implements TimerOwner {
     }
     this.phase = nextPhase(this.phase, 'open')
     this.writer.open(status, headers)
-    if (this.options.retry !== undefined && this.options.rules.eventStream) this.writeRaw(`retry: ${this.options.retry}\n\n`)
+    if (this.options.retry !== undefined && this.options.rules.eventStream) this.writeRaw(retryBlock(this.options.retry))
     if (this.options.heartbeat !== false) this.context.heartbeats.add(this, this.options.heartbeat)
     if (outcomeOf(initial) === 'stop') {
       void this.closeFor('stopped', (initial as Stop).final)

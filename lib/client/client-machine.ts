@@ -1,11 +1,12 @@
 import { assign, enqueueActions, raise, setup } from 'xstate'
 import type { Dispatcher } from 'undici'
 import { refuseUnknownKeys } from '../check-keys.js'
-import { MAX_TIMER, reconnectDelay } from './backoff.js'
+import { MAX_TIMER } from './backoff.js'
 import { connection, type ConnectionEvent } from './connection-actor.js'
-import { ClientEventTooLargeError, ClientRestartLimitError, ClientStatusError, isPermanent } from './errors.js'
+import { ClientRestartLimitError } from './errors.js'
 import { optionNames } from './option-names.js'
 import { admitRestart, restartDelay, restartsOn, type Supervision } from './restart.js'
+import { isFinal, waitBefore } from './reconnect-rules.js'
 import { ResumableStream, type StreamRequest } from './resumable-stream.js'
 import type { ConnectNext, ConnectRequest, Next, SseClientHandler, SseClientOptions } from './client-types.js'
 
@@ -210,9 +211,9 @@ export const clientMachine = setup({
                     assign({ failures: ({ context }) => context.failures + 1 }),
                     decide<On<'failed'>>((handler, state, { error }, context) => {
                       if (handler.handleConnectFailure !== undefined) return handler.handleConnectFailure(error, state)
-                      if (isPermanent(error)) throw error
+                      if (isFinal(error, false)) throw error
                       return again(context)
-                    }, (context, { error }) => (error instanceof ClientStatusError ? error.retryAfter : undefined) ?? reconnectDelay(context.stream.retry, context.failures))
+                    }, (context, { error }) => waitBefore(error, context.stream.retry, context.failures))
                   ]
                 },
                 'no-content': { actions: raise(() => ended(false, 'no-content')) }
@@ -234,11 +235,10 @@ export const clientMachine = setup({
                   actions: decide<On<'disconnected'>>(
                     (handler, state, { reason }, context) => {
                       if (handler.handleDisconnect !== undefined) return handler.handleDisconnect(reason, state)
-                      // The server is broken: connecting again would fetch the same event.
-                      if (reason instanceof ClientEventTooLargeError) throw reason
+                      if (isFinal(reason, true)) throw reason
                       return again(context)
                     },
-                    (context) => reconnectDelay(context.stream.retry, 0)
+                    (context, { reason }) => waitBefore(reason, context.stream.retry, 0)
                   )
                 }
               }

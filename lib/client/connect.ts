@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import { refuseUnknownKeys } from '../check-keys.js'
-import { reconnectDelay } from './backoff.js'
-import { ClientEventTooLargeError, ClientStatusError, isPermanent } from './errors.js'
 import { optionNames } from './option-names.js'
 import { maxEventSizeOption, type ParsedEvent } from './parser.js'
+import { isFinal, waitBefore } from './reconnect-rules.js'
 import { ResumableStream } from './resumable-stream.js'
 
 export interface ConnectOptions {
@@ -64,7 +63,7 @@ async function * reconnecting (url: string | URL, options: ConnectOptions): Asyn
     const connection = new AbortController()
     const abort = (): void => connection.abort(signal.reason)
     signal.addEventListener('abort', abort)
-    let retryAfter: number | undefined
+    let reason: unknown = 'end'
     let opened = false
     try {
       signal.throwIfAborted()
@@ -75,20 +74,16 @@ async function * reconnecting (url: string | URL, options: ConnectOptions): Asyn
       yield * events
     } catch (error) {
       signal.throwIfAborted()
-      // The server is broken: asking again would fetch the same event.
-      if (error instanceof ClientEventTooLargeError) throw error
-      // After a drop, the server's retry; after an attempt that did not open, backoff or Retry-After.
-      if (!opened) {
-        if (isPermanent(error)) throw error
-        failures += 1
-        if (error instanceof ClientStatusError) retryAfter = error.retryAfter
-      }
+      reason = error
+      if (!opened) failures += 1
     } finally {
       signal.removeEventListener('abort', abort)
       connection.abort()
     }
+    // The rules SseClient follows too (reconnect-rules.ts): whether to ask again, and when.
+    if (isFinal(reason, opened)) throw reason
     try {
-      await sleep(retryAfter ?? reconnectDelay(stream.retry, failures), undefined, { signal })
+      await sleep(waitBefore(reason, stream.retry, failures), undefined, { signal })
     } catch {
       throw signal.reason // rather than the timer's own AbortError, as everywhere else
     }

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
-import { DEFAULT_RETRY, parseRetryAfter } from './backoff.js'
-import { ClientContentTypeError, ClientStatusError } from './errors.js'
+import { DEFAULT_RETRY } from './backoff.js'
 import { createParser, maxEventSizeOption, type ParsedEvent } from './parser.js'
+import { answerOf } from './reconnect-rules.js'
 import { discard, requestFollowing } from './redirect.js'
 
 /** One request for an event stream. */
@@ -72,9 +72,9 @@ export class ResumableStream {
 
   /**
    * Sends the request, following redirects as fetch does (see requestFollowing); resolves once the
-   * headers of the last response are in. Rejects with a ClientRedirectError, a ClientStatusError
-   * for a status other than 200 and 204 (with `retryAfter` for a 429 or 503 that gave a valid
-   * `Retry-After`), a ClientContentTypeError, or the network error. Aborting `signal` ends the request
+   * headers of the last response are in. Rejects with a ClientRedirectError, the failure the status
+   * is (answerOf in reconnect-rules.ts: a ClientStatusError, with `retryAfter` for a 429 or 503 that
+   * gave a valid `Retry-After`, or a ClientContentTypeError), or the network error. Aborting `signal` ends the request
    * and the reading of its events at once. The events throw the error that cut the body, or a
    * ClientEventTooLargeError, after the events parsed before it; either way the request is ended.
    */
@@ -84,14 +84,11 @@ export class ResumableStream {
       { crossOriginHeaders: OWN_HEADERS, signal, dispatcher, headersTimeout: HEADERS_TIMEOUT }
     )
     const response = { status, headers }
-    if (status === 200 && isEventStream(headers['content-type'])) return { response, events: this.read(body) }
+    const answer = answerOf(status, headers)
+    if (answer === 'stream') return { response, events: this.read(body) }
     discard(body)
-    if (status === 204) return { response, events: null }
-    if (status !== 200) {
-      const retryAfter = status === 429 || status === 503 ? parseRetryAfter(headers['retry-after']) : undefined
-      throw new ClientStatusError(status, retryAfter)
-    }
-    throw new ClientContentTypeError(status, String(headers['content-type'] ?? ''))
+    if (answer === 'end') return { response, events: null }
+    throw answer
   }
 
   private headers (custom: Record<string, string> = {}): Record<string, string> {
@@ -133,9 +130,4 @@ export class ResumableStream {
       body.destroy() // ends the request: on an error, the server sees the connection closed
     }
   }
-}
-
-// The MIME type's essence, whatever the case and parameters (`text/event-stream; charset=utf-8`).
-function isEventStream (contentType: string | string[] | undefined): boolean {
-  return typeof contentType === 'string' && /^\s*text\/event-stream\s*(;|$)/i.test(contentType)
 }

@@ -14,15 +14,17 @@ export interface FormatRules {
   /** How an Event is written; `id` is the stream's cursor on a stream with topics. */
   readonly encode: EventEncoder
   /**
-   * Speaks text/event-stream: `retry:` lines (when a stream opens, at shutdown), id-only blocks for a
+   * Speaks text/event-stream: the `retry` option's line when a stream opens, id-only blocks for a
    * cursor nothing else carried, the shared bytes of topic events, event boundaries.
    */
   readonly eventStream: boolean
   /** What keeps an idle stream alive: a `:` comment, a WebSocket ping, or nothing. */
   readonly heartbeat: 'comment' | 'ping' | 'none'
   /**
-   * How a client is sent away (over capacity, shutting down, no broker): with a 200 and a `retry:`
-   * (EventSource stops for good at an error status) or a 503 with `Retry-After`.
+   * How a client is sent away (over capacity, shutting down, no broker, the app closing): `'retry'`,
+   * a 200 and a jittered `retry:` (EventSource stops for good at an error status), also the last
+   * words of an open stream at shutdown; `'status'`, a 503 with `Retry-After` (nothing written to an
+   * open stream). The answer itself, its delay and its framing are lib/send-away.ts's.
    */
   readonly sendAway: 'retry' | 'status'
 }
