@@ -5,20 +5,20 @@ import { createActor, setup } from 'xstate'
  * then closed. Streams are accepted only while running.
  */
 const pluginLifecycle = setup({
-  types: { events: {} as { type: 'CLOSE' } | { type: 'DRAINED' } }
+  types: { events: {} as { type: 'close' } | { type: 'drained' } }
 }).createMachine({
-  id: 'fastify-sse-actors',
+  id: 'sse-plugin',
   initial: 'running',
   states: {
-    running: { on: { CLOSE: 'draining' } },
-    draining: { on: { DRAINED: 'closed' } },
+    running: { on: { close: 'draining' } },
+    draining: { on: { drained: 'closed' } },
     closed: { type: 'final' }
   }
 })
 
 export type PluginPhase = 'running' | 'draining' | 'closed'
 
-export function startPluginLifecycle (): { send: (event: { type: 'CLOSE' } | { type: 'DRAINED' }) => void, phase: () => PluginPhase } {
+export function startPluginLifecycle (): { send: (event: { type: 'close' } | { type: 'drained' }) => void, phase: () => PluginPhase } {
   const actor = createActor(pluginLifecycle)
   actor.subscribe({ error: () => {} })
   actor.start()

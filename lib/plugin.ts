@@ -14,9 +14,9 @@ import './fastify-types.js'
 
 /** Ends every stream for `fastify.close()`, then cuts those still there after `shutdownTimeout`. */
 async function drainStreams (runtime: Runtime): Promise<void> {
-  runtime.lifecycle.send({ type: 'CLOSE' })
-  const streams = [...runtime.streams] as Array<{ shutdown (retry: number): Promise<void>, kill (): void }>
-  const closing = streams.map((stream) => stream.shutdown(runtime.jitteredRetry()))
+  runtime.lifecycle.send({ type: 'close' })
+  const streams = [...runtime.streams] as Array<{ endForAppClose (retry: number): Promise<void>, kill (): void }>
+  const closing = streams.map((stream) => stream.endForAppClose(runtime.jitteredRetry()))
   let timer: NodeJS.Timeout | undefined
   const timedOut = await Promise.race([
     Promise.allSettled(closing).then(() => false),
@@ -24,7 +24,7 @@ async function drainStreams (runtime: Runtime): Promise<void> {
   ])
   clearTimeout(timer)
   if (timedOut) for (const stream of streams) stream.kill()
-  runtime.lifecycle.send({ type: 'DRAINED' })
+  runtime.lifecycle.send({ type: 'drained' })
 }
 
 function chunkOptionsOf (chunk: unknown): ChunkOptions | undefined {

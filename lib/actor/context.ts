@@ -41,7 +41,7 @@ export interface PluginContext {
   readonly hub: TopicHub
   readonly stats: SseStats
   /** Every stream, opening or open: counts toward maxConnections and is ended on shutdown. */
-  readonly streams: Set<{ shutdown (retry: number): Promise<void> }>
+  readonly streams: Set<{ endForAppClose (retry: number): Promise<void> }>
   /** Streams whose id was asked for, so `notify` can reach them. */
   readonly byId: Map<string, StreamByIdentity>
   /** A `retry:` value spread over time, so that clients sent away do not all come back at once (send-away.ts). */

@@ -115,7 +115,7 @@ export abstract class StreamCore extends MailboxLoop implements TimerOwner {
   }
 
   /** Ends the stream for `fastify.close()`: sent away (a jittered `retry:` on SSE), then `terminate('shutdown')`. */
-  shutdown (retry: number): Promise<void> {
+  endForAppClose (retry: number): Promise<void> {
     const parting = this.phase === 'open' ? partingWords(this.options.rules, retry) : undefined
     if (parting !== undefined) this.writeRaw(parting)
     return this.closeFor('shutdown')
