@@ -59,16 +59,16 @@ export function createSseDecorator (runtime: Runtime): SseDecorator {
         throw new PublishFailedError(topic, (error as Error)?.message ?? String(error), { cause: error })
       }
     },
-    notify (connectionId, msg) {
-      return runtime.byId.get(connectionId)?.notify(msg) ?? false
+    notify (streamId, msg) {
+      return runtime.byId.get(streamId)?.notify(msg) ?? false
     },
-    send (connectionId, chunks) {
+    send (streamId, chunks) {
       checkChunks(chunks) // before anything is queued: a bad chunk is the caller's error, not the stream's
-      return runtime.byId.get(connectionId)?.push(chunks) ?? false
+      return runtime.byId.get(streamId)?.push(chunks) ?? false
     },
-    close (connectionId, final) {
+    close (streamId, final) {
       if (final !== undefined) checkChunks(final)
-      return runtime.byId.get(connectionId)?.end(final) ?? false
+      return runtime.byId.get(streamId)?.end(final) ?? false
     },
     async closeTopic (topic, final) {
       validateTopic(topic)
