@@ -1,14 +1,9 @@
 // The raw results of one run of the benchmark, as written to bench/results/latest.json.
+import type { Counted } from './loadgen/phase.js'
 import type { ServerName } from './servers/index.js'
 
 /** What the clients counted of one burst: every event of every stream, in order, or a failed run. */
-export interface Delivery {
-  streams: number
-  expected: number
-  delivered: number
-  missing: number
-  orderErrors: number
-  stray: number
+export interface Delivery extends Counted {
   /** First publish to last event received, ms. */
   ms: number
   eventsPerSec: number

@@ -1,13 +1,17 @@
 // What the load generator expects of every stream during one scenario step, and what it counted.
 
-export interface PhaseReport {
-  complete: boolean
+/** What the clients counted of one phase: every event of every stream, in order. */
+export interface Counted {
   streams: number
   expected: number
   delivered: number
   missing: number
   orderErrors: number
   stray: number
+}
+
+export interface PhaseReport extends Counted {
+  complete: boolean
   tFirst: number
   tLast: number
   loadgenCpuUs: number
