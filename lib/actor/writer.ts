@@ -129,9 +129,21 @@ export class Writer implements StreamWriter {
     if (socket !== undefined) {
       // A zero-length write calls back once everything before it has left. The socket's 'drain'
       // would come only if it went over its own high-water mark, and ours may be lower.
+      // Looked at again every DRAIN_POLL ms too: the property test saw, on Node 22 under load, a
+      // stream whose client was reading wait on this callback for good (not yet understood).
       let wanted = true
-      socket.write(EMPTY, () => { if (wanted) listener() })
-      return () => { wanted = false }
+      const fire = (): void => {
+        if (!wanted) return
+        wanted = false
+        clearInterval(poll)
+        listener()
+      }
+      const poll = setInterval(() => { if (socket.writableLength === 0) fire() }, DRAIN_POLL)
+      socket.write(EMPTY, fire)
+      return () => {
+        wanted = false
+        clearInterval(poll)
+      }
     }
     const res = this.res
     if (res.writableNeedDrain) {
