@@ -12,7 +12,10 @@ export interface RedisBrokerOptions {
   topicTtl?: number
   /** ms a closed topic's tombstone and history live (default one day; 0: forever). */
   tombstoneTtl?: number
-  /** ms a command may take before it is given up and the call rejects (default 1000). */
+  /**
+   * ms a command may take before it is given up and the call rejects (default 1000). Timed on the
+   * event loop: a loop kept busy longer than this fails a call whose reply was already in.
+   */
   commandTimeout?: number
   /**
    * ms between PINGs on each subscriber connection (one, or one per master on a cluster); one without
