@@ -2,6 +2,7 @@
 // addresses (127.0.0.2 ...) so that no one address runs out of ephemeral ports. Per socket it keeps
 // only what the report needs: when bytes last came, the longest silence seen, when the event came.
 import net from 'node:net'
+import { now, sleep } from '../clock.js'
 import { serve } from '../ipc.js'
 
 const SOURCES = 8
@@ -29,7 +30,7 @@ class IdleStream {
         this.maxSilence = Math.max(this.maxSilence, at - this.lastByte)
       }
       this.lastByte = at
-      if (this.gotEvent === 0 && chunk.includes(MARK)) this.gotEvent = at
+      if (this.gotEvent === 0 && chunk.includes(MARK)) this.gotEvent = now()
     })
     this.socket.on('error', (error) => { this.failed ??= error.message; if (!this.open) onHead() })
     this.socket.on('close', () => { this.failed ??= 'closed'; this.open = false })
@@ -54,23 +55,21 @@ serve({
     const failed = streams.filter((s) => !s.open)
     return { ms: performance.now() - started, failed: failed.length, firstFailure: failed[0]?.failed }
   },
-  /** From now on, silences are measured afresh. */
+  /** From now on, silences are measured afresh (one running now counts whole when it ends). */
   resetSilence () {
-    const now = performance.now()
-    for (const s of streams) { s.maxSilence = 0; s.lastByte = now }
+    for (const s of streams) s.maxSilence = 0
   },
   /** Silence per stream (ms) to now, counting the silence still running: max and p99. */
   silence () {
-    const now = performance.now()
-    const gaps = streams.filter((s) => s.open).map((s) => Math.max(s.maxSilence, now - s.lastByte)).sort((a, b) => a - b)
+    const at = performance.now()
+    const gaps = streams.filter((s) => s.open).map((s) => Math.max(s.maxSilence, at - s.lastByte)).sort((a, b) => a - b)
     return { max: gaps.at(-1) ?? 0, p99: gaps[Math.floor(gaps.length * 0.99)] ?? 0, open: gaps.length, dropped: streams.length - gaps.length }
   },
-  /** Waits until every open stream got the probe event published at `at` (performance.now of this process). */
-  async delivery ({ timeoutMs }: { timeoutMs: number }) {
-    const started = performance.now()
+  /** Waits until every open stream got the probe event, published at `t0` (clock.now), or `timeoutMs` passed. */
+  async delivery ({ t0, timeoutMs }: { t0: number, timeoutMs: number }) {
     const open = streams.filter((s) => s.open)
-    while (open.some((s) => s.gotEvent === 0) && performance.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 5))
-    const times = open.map((s) => s.gotEvent === 0 ? Infinity : s.gotEvent - started).sort((a, b) => a - b)
+    while (open.some((s) => s.gotEvent === 0) && now() - t0 < timeoutMs) await sleep(5)
+    const times = open.map((s) => s.gotEvent === 0 ? Infinity : s.gotEvent - t0).sort((a, b) => a - b)
     return { p50: times[Math.floor(times.length / 2)], p99: times[Math.floor(times.length * 0.99)], max: times.at(-1), missing: times.filter((t) => t === Infinity).length }
   },
   close () {
