@@ -14,7 +14,7 @@ export type ServerName = typeof serverNames[number]
 export const serverLabels: Record<ServerName, string> = {
   'node-direct': 'node:http, pre-framed chunk written to each socket, corked per burst',
   'node-write': 'node:http, res.write of a shared buffer',
-  'fastify-hijack': 'Fastify, hijacked reply, res.write',
+  'fastify-hijack': 'Fastify, hijacked reply, res.write (opens as the relay does: its head, a first id)',
   'better-sse': 'better-sse (channel broadcast, node:http)',
   'fastify-sse': '@fastify/sse',
   'plugin-relay': 'fastify-sse-actors, topics() relay',

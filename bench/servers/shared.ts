@@ -63,6 +63,11 @@ export class ResponseSet {
 
   add (res: ServerResponse): void {
     openResponse(res)
+    this.hold(res)
+  }
+
+  /** Takes a response whose head its server wrote itself. */
+  hold (res: ServerResponse): void {
     holdWhileOpen(this.#responses, res, res)
   }
 

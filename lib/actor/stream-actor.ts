@@ -5,7 +5,7 @@ import { outcomeOf, type Stop } from '../results.js'
 import type { TopicPosition } from '../broker/types.js'
 import { isPublished, type Published } from '../topics/published.js'
 import { StreamTopics, type StreamTopicsOwner } from '../topics/stream-topics.js'
-import { subscribeFromStart } from '../topics/subscribe-options.js'
+import { SUBSCRIBED, subscribeFromStart } from '../topics/subscribe-options.js'
 import type { HandleResult, SubscribeOptions } from '../types.js'
 import { CloseRequested, Notice, Notified, ReplayMore, Sent, TopicClosed, TopicReset } from './notices.js'
 import { SourceDriver } from './source.js'
@@ -28,15 +28,33 @@ export class StreamActor extends StreamCore implements TokenOwner, StreamTopicsO
     this.enqueue(msg, true)
   }
 
-  async subscribe (topic: string, options?: SubscribeOptions): Promise<void> {
+  subscribe (topic: string, options?: SubscribeOptions): Promise<void> {
+    try {
+      const subscribing = this.#subscribe(topic, options)
+      return subscribing === undefined ? SUBSCRIBED : subscribing
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Undefined when subscribed at once (the memory broker): nothing waits a turn for it. */
+  #subscribe (topic: string, options: SubscribeOptions | undefined): Promise<void> | undefined {
     const fromStart = subscribeFromStart(options)
     // A source takes no messages: its published events would be consumed unwritten.
     if (this.handler instanceof SourceDriver) {
       throw new InvalidHandlerError('a generator or source handler cannot subscribe: use topics() or an object handler with handle')
     }
-    if (this.ending()) return
+    if (this.ending()) return undefined
     this.topics ??= new StreamTopics(this.context.hub, this, this.token.lastEventId, this.options.maxTopicsPerStream)
-    const nothingLeft = await this.topics.subscribe(topic, fromStart)
+    const subscribing = this.topics.subscribe(topic, fromStart)
+    if (typeof subscribing !== 'boolean') return subscribing.then((nothingLeft) => this.#subscribed(nothingLeft))
+    // An open stream ends for a closed topic after what its handler does now, as when it was awaited.
+    if (subscribing && this.phase !== 'opening') return SUBSCRIBED.then(() => this.#subscribed(true))
+    this.#subscribed(subscribing)
+    return undefined
+  }
+
+  #subscribed (nothingLeft: boolean): void {
     if (!nothingLeft) this.drain()
     else if (this.phase === 'opening') this.noContent = true
     else void this.closeFor('topic-closed')

@@ -1,6 +1,7 @@
 import { IdReservedError } from '../errors.js'
 import { describeInvalidChunk, type Chunk } from '../protocol/encoders.js'
 import { Event } from '../protocol/event.js'
+import { frameChunk } from '../protocol/framing.js'
 import { Published } from '../topics/published.js'
 import type { StreamTopics } from '../topics/stream-topics.js'
 import type { SseStats } from '../types.js'
@@ -10,6 +11,16 @@ import type { StreamWriter } from './writer.js'
 
 /** A blank line ends what was written: whatever the line endings, the last two line breaks. */
 const EVENT_END = /(?:\r\n|\n|\r)(?:\r\n|\n)$|\r\r$/
+
+interface IdBlock { readonly id: string, readonly payload: Buffer, readonly framed: Buffer }
+
+function idBlock (id: string): IdBlock {
+  const payload = Buffer.from(`id: ${id}\n\n`)
+  return { id, payload, framed: frameChunk(payload) }
+}
+
+/** The last id-only block written: the streams that open on a topic between two events share its bytes. */
+let lastIdBlock: IdBlock | undefined
 
 /**
  * What a stream writes, in its format: chunks as the handler returned them, topic events with the
@@ -97,7 +108,8 @@ export abstract class StreamOutput implements Beating {
     const id = this.topics?.takeCursorId()
     if (id === undefined) return
     this.wroteSinceTick = true
-    this.writer.write(`id: ${id}\n\n`)
+    if (lastIdBlock?.id !== id) lastIdBlock = idBlock(id)
+    this.writer.writeShared(lastIdBlock.framed, lastIdBlock.payload)
   }
 
   beat (): boolean {

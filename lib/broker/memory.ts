@@ -101,6 +101,11 @@ class MemoryBroker implements Broker {
   }
 
   async read (topic: string, after?: TopicPosition, limit?: number): Promise<ReadResult> {
+    return this.readNow(topic, after, limit)
+  }
+
+  /** `read` at once: a stream subscribing to this broker opens without waiting a turn for it. */
+  readNow (topic: string, after?: TopicPosition, limit?: number): ReadResult {
     this.#check(topic)
     validateLimit(limit)
     const { epoch, head, history, closed, final } = this.#tombstones.get(topic) ?? this.#touch(topic) ?? ABSENT
@@ -176,4 +181,9 @@ class MemoryBroker implements Broker {
       this.#topics.delete(topic)
     }
   }
+}
+
+/** The first read of a subscription, made at once when `broker` is this module's; undefined otherwise. */
+export function readAtOnce (broker: Broker, topic: string, after: TopicPosition | undefined, limit: number): ReadResult | undefined {
+  return broker instanceof MemoryBroker ? broker.readNow(topic, after, limit) : undefined
 }

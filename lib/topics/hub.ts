@@ -51,8 +51,11 @@ export class TopicHub {
 
   constructor (readonly broker: Broker, readonly log: FastifyBaseLogger) {}
 
-  /** Resolves once the broker delivers the topic here, so a read made afterwards misses nothing. */
-  async join (topic: string, subscriber: TopicSubscriber): Promise<void> {
+  /**
+   * Resolves once the broker delivers the topic here, so a read made afterwards misses nothing;
+   * undefined when it does already (no turn of the event loop for a topic other streams listen to).
+   */
+  join (topic: string, subscriber: TopicSubscriber): Promise<void> | undefined {
     let local = this.#topics.get(topic)
     if (local === undefined) {
       const created = local = new LocalTopic(this.log)
@@ -67,7 +70,7 @@ export class TopicHub {
       })
     }
     local.subscribers.add(subscriber)
-    if (!local.listening) await local.ready
+    return local.listening ? undefined : local.ready
   }
 
   leave (topic: string, subscriber: TopicSubscriber): void {

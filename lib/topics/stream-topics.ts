@@ -1,5 +1,6 @@
 import { START } from '../broker/epoch.js'
-import type { TopicPosition } from '../broker/types.js'
+import { readAtOnce } from '../broker/memory.js'
+import type { ReadResult, TopicPosition } from '../broker/types.js'
 import { TooManyTopicsError } from '../errors.js'
 import { type Cursor, cursorEntryBound, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../protocol/cursor.js'
 import type { TopicHub } from './hub.js'
@@ -18,7 +19,7 @@ export interface StreamTopicsOwner extends SubscriptionOwner {
  * less than maps.
  */
 export class StreamTopics {
-  readonly #subscriptions: Subscription[] = []
+  #subscriptions: Subscription[] = []
   /** Where the client's Last-Event-ID says to resume; each topic's entry is used once. */
   readonly #resume: Cursor | undefined
   /** A Last-Event-ID was sent but is not a cursor: every topic starts with a reset. */
@@ -45,10 +46,11 @@ export class StreamTopics {
   }
 
   /**
-   * Subscribes and queues what the client missed. Resolves true when the topic is closed with
-   * nothing left for this client (a 204 before the stream opens).
+   * Subscribes and queues what the client missed. True when the topic is closed with nothing left
+   * for this client (a 204 before the stream opens). Settled at once (no promise) when the broker
+   * delivers the topic here already and reads at once (the memory broker).
    */
-  async subscribe (topic: string, fromStart = false): Promise<boolean> {
+  subscribe (topic: string, fromStart = false): boolean | Promise<boolean> {
     if (this.#find(topic) !== undefined) return false
     const bound = cursorEntryBound(topic)
     if (this.#subscriptions.length >= this.#maxTopics || this.#cursorBound + bound > MAX_CURSOR_LENGTH) {
@@ -58,36 +60,58 @@ export class StreamTopics {
     this.#insert(subscription)
     this.#cursorBound += bound
     try {
-      await this.hub.join(topic, subscription)
+      const joining = this.hub.join(topic, subscription)
       // No cursor for the topic: the head, or its start when asked (its retained history first).
       const cursor = this.#resume?.get(topic)
       const from = cursor ?? (fromStart && !this.#unknownId ? START : undefined)
       this.#resume?.delete(topic)
-      const read = await this.hub.broker.read(topic, from, REPLAY_PAGE)
-      if (this.#find(topic) !== subscription) return false
-      const exact = from !== undefined && read.complete
-      // Closed: a client that has every event is told to stop (204); one that missed some gets them,
-      // or a reset when they are past the history, then the close.
-      const missed = exact ? read.head > from.offset : from !== undefined || this.#unknownId
-      if (read.closed && !missed) {
-        this.unsubscribe(topic)
-        return true
-      }
-      if (exact) {
-        if (cursor !== undefined) this.owner.resumed(topic)
-      } else if (from !== undefined || this.#unknownId) this.owner.reset(topic)
-      subscription.start(read, exact ? from.offset : undefined)
-      this.#dirty = true
-      return false
+      const read = joining === undefined ? readAtOnce(this.hub.broker, topic, from, REPLAY_PAGE) : undefined
+      if (read !== undefined) return this.#started(subscription, read, from, cursor !== undefined)
+      return this.#subscribeLater(subscription, joining, from, cursor !== undefined)
     } catch (error) {
       this.unsubscribe(topic)
       throw error
     }
   }
 
+  async #subscribeLater (subscription: Subscription, joining: Promise<void> | undefined, from: TopicPosition | undefined, resuming: boolean): Promise<boolean> {
+    try {
+      await joining
+      const read = await this.hub.broker.read(subscription.topic, from, REPLAY_PAGE)
+      if (this.#find(subscription.topic) !== subscription) return false
+      return this.#started(subscription, read, from, resuming)
+    } catch (error) {
+      this.unsubscribe(subscription.topic)
+      throw error
+    }
+  }
+
+  /** After the first read: starts the subscription, or leaves a closed topic (true: nothing left). */
+  #started (subscription: Subscription, read: ReadResult, from: TopicPosition | undefined, resuming: boolean): boolean {
+    const topic = subscription.topic
+    const exact = from !== undefined && read.complete
+    // Closed: a client that has every event is told to stop (204); one that missed some gets them,
+    // or a reset when they are past the history, then the close.
+    const missed = exact ? read.head > from.offset : from !== undefined || this.#unknownId
+    if (read.closed && !missed) {
+      this.unsubscribe(topic)
+      return true
+    }
+    if (exact) {
+      if (resuming) this.owner.resumed(topic)
+    } else if (from !== undefined || this.#unknownId) this.owner.reset(topic)
+    subscription.start(read, exact ? from.offset : undefined)
+    this.#dirty = true
+    return false
+  }
+
   /** In topic order, found by bisection: subscribing n topics costs O(n^2) moves at most, no sort. */
   #insert (subscription: Subscription): void {
     const list = this.#subscriptions
+    if (list.length === 0) {
+      this.#subscriptions = [subscription] // sized 1: a first push would reserve 17 slots, held while the stream lasts
+      return
+    }
     let low = 0
     let high = list.length
     while (low < high) {

@@ -9,3 +9,6 @@ export function subscribeFromStart (options: SubscribeOptions | undefined): bool
   if (from !== 'head' && from !== 'start') throw new InvalidOptionError('subscribe.from', `must be 'head' or 'start', got ${String(from)}`)
   return from === 'start'
 }
+
+/** What `token.subscribe` returns when it subscribed at once: `topics()` then opens without a turn. */
+export const SUBSCRIBED: Promise<void> = Promise.resolve()

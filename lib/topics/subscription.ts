@@ -8,6 +8,9 @@ import { eventOf, publishedOf, type Published } from './published.js'
 /** Events read from the history at a time: a client far behind is replayed a page after another. */
 export const REPLAY_PAGE = 256
 
+/** No events to replay: the subscription starts at the head. */
+const NONE: readonly BrokerEvent[] = []
+
 /** Live events held while the history is read; past it they are dropped and read from the history. */
 const WAITING_LIMIT = 1024
 
@@ -66,7 +69,7 @@ export class Subscription implements TopicSubscriber {
     this.epoch = read.epoch
     this.lastQueued = from ?? read.head
     this.cursor = { epoch: read.epoch, offset: this.lastQueued }
-    this.#replay(from === undefined ? { ...read, events: [] } : read)
+    this.#replay(read, from === undefined ? NONE : read.events)
   }
 
   /** The stream left the topic: a read in flight is ignored. */
@@ -75,10 +78,10 @@ export class Subscription implements TopicSubscriber {
     this.#waiting = undefined
   }
 
-  #replay (read: ReadResult): void {
-    for (const event of read.events) this.#enqueueStored(event)
+  #replay (read: ReadResult, events: readonly BrokerEvent[]): void {
+    for (const event of events) this.#enqueueStored(event)
     if (read.closed) this.#closing ??= { final: read.final === undefined ? undefined : eventOf(read.final, this.owner.log) }
-    const more = read.events.length >= REPLAY_PAGE && this.lastQueued < read.head
+    const more = events.length >= REPLAY_PAGE && this.lastQueued < read.head
     if (more || this.#dropped) this.owner.replayMore(() => { void this.#readPage() })
     else this.#goLive()
   }
@@ -99,9 +102,8 @@ export class Subscription implements TopicSubscriber {
       this.owner.reset(this.topic, { epoch: read.epoch, offset: read.head })
       this.epoch = read.epoch
       this.lastQueued = read.head
-      read = { ...read, events: [] }
     }
-    this.#replay(read)
+    this.#replay(read, read.complete ? read.events : NONE)
   }
 
   #goLive (): void {
