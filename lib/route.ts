@@ -8,7 +8,7 @@ import { checkHandler } from './check-handler.js'
 import { NotWebSocketRouteError, ReplySentError } from './errors.js'
 import { resolveStreamOptions } from './options.js'
 import { outcomeOf, type Shutdown } from './results.js'
-import { type Runtime, runtimeOf } from './runtime.js'
+import { type Runtime, runtimeOf, takesNewStream } from './runtime.js'
 import { sendAwayAnswer, STREAM_HEADERS } from './send-away.js'
 import type { ChunkedHandler, ChunkOptions, InitResult, StreamHandler } from './types.js'
 import { acceptWebSocket, overWebSocket } from './websocket/accept.js'
@@ -82,7 +82,7 @@ export async function openStream (runtime: Runtime, request: FastifyRequest, rep
   const upgrade = upgradeOf(request.raw)
   if (upgrade !== undefined && !routeOptions.websocket) return reply.code(400).send(new NotWebSocketRouteError())
   const options = upgrade === undefined ? routeOptions : overWebSocket(routeOptions)
-  if (runtime.lifecycle.phase() !== 'running' || runtime.streams.size >= runtime.settings.maxConnections) {
+  if (!takesNewStream(runtime)) {
     return sendAway(runtime, reply, options)
   }
   const behaviour: ChunkedHandler = typeof handler === 'function' ? new SourceDriver(handler) : handler

@@ -33,6 +33,11 @@ export function createRuntime (settings: PluginSettings, broker: Broker, log: Fa
   }
 }
 
+/** Whether a new stream may open now: the plugin is running (not closing) and below `maxConnections`. */
+export function takesNewStream (runtime: Runtime): boolean {
+  return runtime.lifecycle.phase() === 'running' && runtime.streams.size < runtime.settings.maxConnections
+}
+
 export function runtimeOf (instance: FastifyInstance): Runtime {
   const runtime = (instance as unknown as Record<symbol, Runtime | undefined>)[kRuntime]
   if (runtime === undefined) throw new InvalidHandlerError('register ssePlugin (fastify-sse-actors) before serving a chunked route')

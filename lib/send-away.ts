@@ -50,6 +50,12 @@ export function sendAwayAnswer (rules: FormatRules, retry: number): SendAway {
 }
 
 /**
+ * How a WebSocket already upgraded is sent away (no status can be answered any more): 1013, try
+ * again later. One that is still a request gets the `'status'` answer, a 503 with `Retry-After`.
+ */
+export const WEBSOCKET_SEND_AWAY = { code: 1013, reason: 'try again later' } as const
+
+/**
  * What an open stream writes before its end when it is sent away (shutdown): the `retry:` block on
  * a format that is sent away with one; nothing elsewhere (a WebSocket's close code says it).
  */

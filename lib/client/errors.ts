@@ -92,13 +92,3 @@ export class ClientRestartLimitError extends RestartLimitError {
 /** A client option with a value it cannot work with: thrown when the option is given. */
 export const ClientInvalidOptionError = createError<[option: string, reason: string]>(
   'SSE_ERR_CLIENT_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
-
-/**
- * Whether trying again cannot help: a status or content type the server will answer again (but a 429
- * or 503 with `Retry-After`), a redirect that cannot be followed, or a request undici refuses to send.
- * Network errors are worth a retry.
- */
-export function isPermanent (error: unknown): boolean {
-  if (error instanceof ClientStatusError) return error.retryAfter === undefined
-  return error instanceof ClientContentTypeError || error instanceof ClientRedirectError || (error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG' || error instanceof TypeError
-}

@@ -4,7 +4,7 @@
 // the caps, the backoff's jitter) is backoff.ts's.
 
 import { parseRetryAfter, reconnectDelay } from './backoff.js'
-import { ClientContentTypeError, ClientEventTooLargeError, ClientStatusError, isPermanent } from './errors.js'
+import { ClientContentTypeError, ClientEventTooLargeError, ClientRedirectError, ClientStatusError } from './errors.js'
 
 /** The statuses whose `Retry-After` is obeyed: the server sheds load and says when to come back. */
 const COME_BACK_LATER: ReadonlySet<number> = new Set([429, 503])
@@ -46,6 +46,16 @@ export function isFinal (reason: unknown, opened: boolean): boolean {
  */
 export function waitBefore (reason: unknown, retry: number, failures: number): number {
   return (reason instanceof ClientStatusError ? reason.retryAfter : undefined) ?? reconnectDelay(retry, failures)
+}
+
+/**
+ * Whether trying again cannot help: a status or content type the server will answer again (but a 429
+ * or 503 with `Retry-After`), a redirect that cannot be followed, or a request undici refuses to send.
+ * Network errors are worth a retry.
+ */
+function isPermanent (error: unknown): boolean {
+  if (error instanceof ClientStatusError) return error.retryAfter === undefined
+  return error instanceof ClientContentTypeError || error instanceof ClientRedirectError || (error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG' || error instanceof TypeError
 }
 
 // The MIME type's essence, whatever the case and parameters (`text/event-stream; charset=utf-8`).

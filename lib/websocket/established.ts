@@ -4,7 +4,8 @@ import type { StreamOptions } from '../actor/context.js'
 import { SourceDriver } from '../actor/source.js'
 import { StreamActor } from '../actor/stream-actor.js'
 import { outcomeOf, type Shutdown } from '../results.js'
-import type { Runtime } from '../runtime.js'
+import { type Runtime, takesNewStream } from '../runtime.js'
+import { WEBSOCKET_SEND_AWAY } from '../send-away.js'
 import type { ChunkedHandler, StreamHandler } from '../types.js'
 import { listenToClient, overWebSocket } from './accept.js'
 import { WebSocketWriter } from './ws-writer.js'
@@ -23,8 +24,8 @@ function refusalCode (status: number): number {
  * `noContent()`, 4000 + the status otherwise, 1013 while the server is full or closing).
  */
 export async function runOverEstablished (runtime: Runtime, request: FastifyRequest, handler: StreamHandler, routeOptions: StreamOptions, ws: WebSocket): Promise<void> {
-  if (runtime.lifecycle.phase() !== 'running' || runtime.streams.size >= runtime.settings.maxConnections) {
-    ws.close(1013, 'try again later')
+  if (!takesNewStream(runtime)) {
+    ws.close(WEBSOCKET_SEND_AWAY.code, WEBSOCKET_SEND_AWAY.reason)
     return
   }
   const reply = (request as unknown as Record<symbol, FastifyReply>)[kReply]
