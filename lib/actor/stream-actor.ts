@@ -37,7 +37,7 @@ export class StreamActor extends StreamCore implements TokenOwner, StreamTopicsO
     }
   }
 
-  /** Undefined when subscribed at once (the memory broker): nothing waits a turn for it. */
+  /** Undefined when subscribed at once (the memory broker, while opening): nothing waits a turn for it. */
   #subscribe (topic: string, options: SubscribeOptions | undefined): Promise<void> | undefined {
     const fromStart = subscribeFromStart(options)
     // A source takes no messages: its published events would be consumed unwritten.
@@ -46,10 +46,8 @@ export class StreamActor extends StreamCore implements TokenOwner, StreamTopicsO
     }
     if (this.ending()) return undefined
     this.topics ??= new StreamTopics(this.context.hub, this, this.token.lastEventId, this.options.maxTopicsPerStream)
-    const subscribing = this.topics.subscribe(topic, fromStart)
+    const subscribing = this.topics.subscribe(topic, fromStart, this.phase === 'opening')
     if (typeof subscribing !== 'boolean') return subscribing.then((nothingLeft) => this.#subscribed(nothingLeft))
-    // An open stream ends for a closed topic after what its handler does now, as when it was awaited.
-    if (subscribing && this.phase !== 'opening') return SUBSCRIBED.then(() => this.#subscribed(true))
     this.#subscribed(subscribing)
     return undefined
   }

@@ -47,10 +47,12 @@ export class StreamTopics {
 
   /**
    * Subscribes and queues what the client missed. True when the topic is closed with nothing left
-   * for this client (a 204 before the stream opens). Settled at once (no promise) when the broker
-   * delivers the topic here already and reads at once (the memory broker).
+   * for this client (a 204 before the stream opens). Settled at once (no promise) when asked
+   * `atOnce` (a stream still opening), the broker delivers the topic here already and reads at once
+   * (the memory broker). An open stream is not: its handler's result for the message it is handling
+   * must be written before what subscribing does (a closed topic ends the stream).
    */
-  subscribe (topic: string, fromStart = false): boolean | Promise<boolean> {
+  subscribe (topic: string, fromStart = false, atOnce = false): boolean | Promise<boolean> {
     if (this.#find(topic) !== undefined) return false
     const bound = cursorEntryBound(topic)
     if (this.#subscriptions.length >= this.#maxTopics || this.#cursorBound + bound > MAX_CURSOR_LENGTH) {
@@ -65,7 +67,7 @@ export class StreamTopics {
       const cursor = this.#resume?.get(topic)
       const from = cursor ?? (fromStart && !this.#unknownId ? START : undefined)
       this.#resume?.delete(topic)
-      const read = joining === undefined ? readAtOnce(this.hub.broker, topic, from, REPLAY_PAGE) : undefined
+      const read = atOnce && joining === undefined ? readAtOnce(this.hub.broker, topic, from, REPLAY_PAGE) : undefined
       if (read !== undefined) return this.#started(subscription, read, from, cursor !== undefined)
       return this.#subscribeLater(subscription, joining, from, cursor !== undefined)
     } catch (error) {
