@@ -248,51 +248,53 @@ t.test('Redis: streams subscribe while the first subscribe of the topic is still
 
 // An open stream's subscribe to a closed topic, with the topic still listened to on this instance.
 
-t.test('an async handle that subscribes to a closed topic writes what it returns, then the stream ends', async (t) => {
+/**
+ * An app with the holding route and `route` (whose init keeps the stream's id), then `check` for a
+ * topic closed with nobody listening here and for one closed while another stream still listens.
+ */
+async function onClosedTopics (t: Test, prefix: string, route: (app: FastifyInstance, keepId: (id: string) => void) => void, check: (topic: string, url: string, notify: (topic: string) => boolean) => Promise<void>): Promise<void> {
   const hold = holder(t)
   let id = ''
   const { app, url } = await memoryApp(t, (app) => {
     hold.route(app)
-    app.get('/late', {
-      chunk: true,
-      handler: {
-        init: (token) => { id = token.id },
-        async handle (msg, token) { void token.subscribe(String(msg)); return new Event({ event: 'joined', data: String(msg) }) }
-      }
-    })
+    route(app, (streamId) => { id = streamId })
   })
-  for (const topic of ['gone-alone', 'gone-listened']) {
-    if (topic === 'gone-alone') await app.sse.closeTopic(topic)
+  for (const topic of [`${prefix}-alone`, `${prefix}-listened`]) {
+    if (topic === `${prefix}-alone`) await app.sse.closeTopic(topic)
     else await closedButListened(t, app, url, hold.held, topic)
+    id = ''
+    await check(topic, url, (name) => id !== '' && app.sse.notify(id, name))
+  }
+}
+
+t.test('an async handle that subscribes to a closed topic writes what it returns, then the stream ends', async (t) => {
+  await onClosedTopics(t, 'gone', (app, keepId) => app.get('/late', {
+    chunk: true,
+    handler: {
+      init: (token) => { keepId(token.id) },
+      async handle (msg, token) { void token.subscribe(String(msg)); return new Event({ event: 'joined', data: String(msg) }) }
+    }
+  }), async (topic, url, notify) => {
     const late = await openStream(`${url}/late`)
-    await eventually(() => id !== '' && app.sse.notify(id, topic))
+    await eventually(() => notify(topic))
     await late.ended
     t.same(late.events.map((e) => e.event), ['joined'], `${topic}: what handle returned is written before the end`)
-    id = ''
-  }
+  })
 })
 
 t.test('a handle subscribing to a closed topic writes no empty id: over the handler\'s own id', async (t) => {
-  const hold = holder(t)
-  let id = ''
-  const { app, url } = await memoryApp(t, (app) => {
-    hold.route(app)
-    app.get('/own', {
-      chunk: true,
-      handler: {
-        init: (token) => { id = token.id; return new Event({ id: 'h1', data: 'hello' }) },
-        handle: (msg, token) => { void token.subscribe(String(msg)); return new Event({ data: 'bye' }) }
-      }
-    })
-  })
-  for (const topic of ['shut-alone', 'shut-listened']) {
-    if (topic === 'shut-alone') await app.sse.closeTopic(topic)
-    else await closedButListened(t, app, url, hold.held, topic)
+  await onClosedTopics(t, 'shut', (app, keepId) => app.get('/own', {
+    chunk: true,
+    handler: {
+      init: (token) => { keepId(token.id); return new Event({ id: 'h1', data: 'hello' }) },
+      handle: (msg, token) => { void token.subscribe(String(msg)); return new Event({ data: 'bye' }) }
+    }
+  }), async (topic, url, notify) => {
     const own = await openStream(`${url}/own`)
     await own.waitFor(1)
-    app.sse.notify(id, topic)
+    notify(topic)
     await own.ended
     t.same(own.events.map((e) => e.data), ['hello', 'bye'], topic)
     t.same(ids(own), ['h1'], `${topic}: the client's Last-Event-ID stays h1 (no id-only block for a topic never joined)`)
-  }
+  })
 })
