@@ -88,8 +88,9 @@ export interface ChunkOptions {
   /** The wire format: 'sse' (text/event-stream), 'ndjson' or 'raw'. Default 'sse'. */
   format?: Format
   /**
-   * Ms of silence before a ':' comment is written; false: off. Default 15 000 on SSE. Heartbeats are SSE
-   * comments: ndjson and raw streams have none, and a number given for one is `SSE_ERR_INVALID_OPTION`.
+   * Ms of silence before a ':' comment is written (it goes out after 0.9 to 1.0 of it, so no silence
+   * is longer); false: off. Default 15 000 on SSE. Heartbeats are SSE comments: ndjson and raw
+   * streams have none, and a number given for one is `SSE_ERR_INVALID_OPTION`.
    */
   heartbeat?: number | false
   /** If set, `retry: N` (ms, a non-negative integer) is written when an SSE stream opens. Default unset. */
