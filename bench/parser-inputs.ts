@@ -44,7 +44,9 @@ function splitBytes (bytes: Buffer, size: number): Buffer[] {
 
 /**
  * Each shape as bytes, then as strings: the same cuts (the text is ASCII), each chunk a string of its
- * own, as a TextDecoder gives them (slices of one long string would be another kind of V8 string).
+ * own, as a TextDecoder gives them; then as slices of the one long string (V8 keeps a slice of 13
+ * characters or more as a view of its parent, another kind of string, as a harness that cuts one
+ * text gives them).
  */
 export function parserScenarios (quick: boolean): Scenario[] {
   const shapes = [
@@ -58,6 +60,9 @@ export function parserScenarios (quick: boolean): Scenario[] {
     const chunks = splitBytes(bytes, read)
     all.push({ name: `${name}, bytes`, chunks, bytes: bytes.length })
     all.push({ name: `${name}, strings`, chunks: chunks.map((chunk) => chunk.toString('latin1')), bytes: bytes.length })
+    const slices: string[] = []
+    for (let at = 0; at < text.length; at += read) slices.push(text.slice(at, at + read))
+    all.push({ name: `${name}, sliced strings`, chunks: slices, bytes: bytes.length })
   }
   return all
 }
