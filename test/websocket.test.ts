@@ -169,3 +169,27 @@ t.test('beside @fastify/websocket: the app\'s own WebSocket routes and ours live
   await eventually(() => reasons.length === 1)
   t.same(reasons, ['client-closed'])
 })
+
+t.test('a full server sends a WebSocket away: a 503 before the upgrade, 1013 after one (@fastify/websocket); a refusal is 4000 + its status', async (t) => {
+  const name = '@fastify/websocket'
+  const { default: websocket } = await import(name) as { default: Parameters<FastifyInstance['register']>[0] }
+  const ours = { chunk: { websocket: true }, handler: { init: () => 'in' } }
+  const plain = await startApp(t, { heartbeat: false, maxConnections: 1 }, (app) => { app.get('/ws', ours) })
+  const beside = await startApp(t, { heartbeat: false, maxConnections: 1 }, async (app) => {
+    await app.register(websocket)
+    app.get('/ws', ours)
+    app.get('/forbidden', { chunk: { websocket: true }, handler: { init: () => { throw Object.assign(new Error('no'), { statusCode: 403 }) } } })
+  })
+  const first = await connectWs(`${plain.url}/ws`)
+  await t.rejects(connectWs(`${plain.url}/ws`), { message: 'status 503' }, 'not upgraded yet: a status (with Retry-After)')
+  const held = await connectWs(`${beside.url}/ws`)
+  await eventually(() => beside.app.sse.connections === 1)
+  const away = await connectWs(`${beside.url}/ws`)
+  t.same(await away.closed, { code: 1013, reason: 'try again later' }, 'upgraded already: try again later')
+  t.equal(beside.app.sse.connections, 1, 'the one sent away was never counted')
+  held.ws.close()
+  await eventually(() => beside.app.sse.connections === 0)
+  const refused = await connectWs(`${beside.url}/forbidden`)
+  t.equal((await refused.closed).code, 4403)
+  first.ws.close()
+})
