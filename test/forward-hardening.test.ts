@@ -7,17 +7,12 @@ import { startApp } from './helpers/app.js'
 import { eventually, openStream } from './helpers/stream.js'
 import { stuckClient } from './helpers/stuck-client.js'
 import { httpServer, openStream as openResponse } from './client/helpers.js'
+import { captureLogs } from './helpers/logs.js'
 
 // Issue 9, forward side: backpressure (item 5), what a 502 tells the client (item 12), a client that
 // leaves while the upstream opens (item 11).
 
 const MiB = 1 << 20
-
-/** Log lines at `warn` and above, parsed. */
-function capture (): { logs: Array<Record<string, unknown>>, logger: { level: string, stream: { write: (line: string) => void } } } {
-  const logs: Array<Record<string, unknown>> = []
-  return { logs, logger: { level: 'warn', stream: { write: (line) => { logs.push(JSON.parse(line)) } } } }
-}
 
 /** A port on 127.0.0.1 nobody listens on: one the OS just handed out and took back. */
 async function deadPort (): Promise<number> {
@@ -102,7 +97,7 @@ t.test('issue 11: a client that never reads does not make the upstream idle: idl
 
 t.test('item 12: an unreachable upstream is a 502 that names no host, port or network error; the log has the detail and its code', async (t) => {
   const port = await deadPort()
-  const { logs, logger } = capture()
+  const { logs, logger } = captureLogs()
   const { url } = await startApp(t, {}, (app) => {
     app.get('/wrapper', { chunk: true, handler: forward(() => `http://127.0.0.1:${port}/events`) })
   }, { logger })
@@ -118,7 +113,7 @@ t.test('item 12: an unreachable upstream is a 502 that names no host, port or ne
 
 t.test('item 12: an upstream that refuses the stream is a 502 that names only its status', async (t) => {
   const upstream = await httpServer(t, (_seen, res) => { res.writeHead(500, { 'content-type': 'text/plain' }).end('db at 10.0.3.7:5432 is down') })
-  const { logs, logger } = capture()
+  const { logs, logger } = captureLogs()
   const { url } = await startApp(t, {}, (app) => {
     app.get('/wrapper', { chunk: true, handler: forward(() => upstream.url) })
   }, { logger })
@@ -130,7 +125,7 @@ t.test('item 12: an upstream that refuses the stream is a 502 that names only it
 
 t.test('item 11: a client that leaves while forward() waits for the upstream headers closes the upstream request at once', async (t) => {
   const upstream = await httpServer(t, () => {}) // takes the request, never answers
-  const { logs, logger } = capture()
+  const { logs, logger } = captureLogs()
   const reasons: CloseReason[] = []
   const { app, url } = await startApp(t, { heartbeat: false }, (app) => {
     app.get('/wrapper', { chunk: true, handler: { ...forward(() => upstream.url), terminate: (reason) => { reasons.push(reason) } } })
@@ -152,7 +147,7 @@ t.test('item 11: a client that leaves while forward() waits for the upstream hea
 
 t.test('item 3 (forward side): a stream still opening its upstream at shutdown gets a 200 with a retry, not a 502', async (t) => {
   const upstream = await httpServer(t, () => {}) // takes the request, never answers
-  const { logs, logger } = capture()
+  const { logs, logger } = captureLogs()
   const { app, url } = await startApp(t, { heartbeat: false }, (app) => {
     app.get('/wrapper', { chunk: true, handler: forward(() => upstream.url) })
   }, { logger })

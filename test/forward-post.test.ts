@@ -5,6 +5,7 @@ import { type CloseReason, Event, forward, stop } from '../lib/index.js'
 import { startApp } from './helpers/app.js'
 import { eventually, openStream } from './helpers/stream.js'
 import { httpServer, openStream as openResponse, streamThenEnd, type TestServer } from './client/helpers.js'
+import { captureLogs } from './helpers/logs.js'
 
 // Issue 11, item 2: forward() with a method and a body, and a transform (POST APIs such as LLM completions).
 
@@ -21,12 +22,6 @@ function completions (t: Test, tokens: string[]): Promise<TestServer> {
 function tokenText (event: { data: string }): Event | ReturnType<typeof stop> {
   if (event.data === '[DONE]') return stop(new Event({ event: 'done', data: '' }))
   return new Event({ data: (JSON.parse(event.data) as { choices: Array<{ delta: { content: string } }> }).choices[0].delta.content })
-}
-
-/** A pino logger that keeps every line at `level` and above, parsed. */
-function capture (level = 'warn'): { logs: Array<Record<string, unknown>>, logger: { level: string, stream: { write: (line: string) => void } } } {
-  const logs: Array<Record<string, unknown>> = []
-  return { logs, logger: { level, stream: { write: (line) => { logs.push(JSON.parse(line)) } } } }
 }
 
 t.test('a POST with a JSON body to an OpenAI-style upstream: transformed to the token text, [DONE] ends the stream cleanly', async (t) => {
@@ -142,7 +137,7 @@ t.test('a transform that returns nothing skips the event; token.state stays the 
 
 t.test('a transform that throws ends its stream through handleError (\'error\'); nothing of the error reaches the client', async (t) => {
   const upstream = await httpServer(t, (_seen, res) => { openResponse(res, 'data: fine\n\ndata: bad\n\n') })
-  const { logs, logger } = capture()
+  const { logs, logger } = captureLogs()
   const seen: { errors: string[], reasons: CloseReason[] } = { errors: [], reasons: [] }
   const { app, url } = await startApp(t, { heartbeat: false }, (app) => {
     app.get('/fragile', {
