@@ -3,7 +3,8 @@ import type { WebSocket } from 'ws'
 import type { StreamOptions } from './actor/context.js'
 import { SourceDriver } from './actor/source.js'
 import { StreamActor } from './actor/stream-actor.js'
-import { Writer, type RawReply } from './actor/writer.js'
+import type { Opening } from './actor/stream-core.js'
+import { Writer, type RawReply, type StreamWriter } from './actor/writer.js'
 import { checkHandler } from './check-handler.js'
 import { NotWebSocketRouteError, ReplySentError } from './errors.js'
 import { resolveStreamOptions } from './options.js'
@@ -13,7 +14,7 @@ import { sendAwayAnswer, STREAM_HEADERS } from './send-away.js'
 import type { ChunkedHandler, ChunkOptions, InitResult, StreamHandler } from './types.js'
 import { acceptWebSocket, overWebSocket } from './websocket/accept.js'
 import { runOverEstablished } from './websocket/established.js'
-import { upgradeOf } from './websocket/upgrade.js'
+import { type PendingUpgrade, upgradeOf } from './websocket/upgrade.js'
 import { WebSocketWriter } from './websocket/ws-writer.js'
 
 const kChunkedRoute = Symbol.for('fastify-sse-actors.route')
@@ -35,12 +36,15 @@ export function chunked (handler: StreamHandler<any, any, any>, chunkOptions?: C
   checkHandler(handler)
   if (chunkOptions !== undefined) resolveStreamOptions({}, chunkOptions) // a bad option fails where the route is declared
   let resolved: { runtime: Runtime, options: StreamOptions } | undefined
-  const route = async function chunkedRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  // Not async: a stream whose init returns at once is served without a promise (Fastify follows
+  // one it is given); a reply sent at once is answered with nothing, as Fastify wants of a sync handler.
+  const route = function chunkedRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
     const runtime = runtimeOf(request.server)
     if (resolved?.runtime !== runtime) {
       resolved = { runtime, options: chunkOptions === undefined ? runtime.settings.defaults : resolveStreamOptions(runtime.settings.base, chunkOptions) }
     }
-    return openStream(runtime, request, reply, handler, resolved.options, undefined)
+    const served = openStream(runtime, request, reply, handler, resolved.options, undefined)
+    return served instanceof Promise ? served : undefined
   }
   if (chunkOptions?.websocket !== true) return Object.assign(route, { [kChunkedRoute]: undefined })
   // With @fastify/websocket in the app, it upgrades and calls this with the socket.
@@ -56,12 +60,10 @@ export function chunked (handler: StreamHandler<any, any, any>, chunkOptions?: C
  * `text/event-stream`; ndjson and raw keep a `Content-Type` the route set (Aino's `response_header`).
  */
 function streamHeaders (reply: FastifyReply, options: StreamOptions): Record<string, string | number | string[]> {
-  const own = reply.getHeaders() as Record<string, string | number | string[]>
-  return {
-    ...own,
-    'content-type': options.rules.ownContentType && own['content-type'] !== undefined ? own['content-type'] : options.rules.contentType,
-    ...STREAM_HEADERS
-  }
+  // A fresh object from Fastify (its headers and the response's): ours are set on it, not copied.
+  const headers = reply.getHeaders() as Record<string, string | number | string[]>
+  if (!options.rules.ownContentType || headers['content-type'] === undefined) headers['content-type'] = options.rules.contentType
+  return Object.assign(headers, STREAM_HEADERS)
 }
 
 /** The client's resume point: the Last-Event-ID header, else the `lastEventId` query parameter. */
@@ -74,7 +76,11 @@ function lastEventIdOf (request: FastifyRequest): string | undefined {
   return new URLSearchParams(url.slice(query + 1)).get('lastEventId') ?? undefined
 }
 
-export async function openStream (runtime: Runtime, request: FastifyRequest, reply: FastifyReply, handler: StreamHandler, routeOptions: StreamOptions, state: unknown): Promise<FastifyReply> {
+/**
+ * Serves `handler` on this request. Settled at once (a reply, no promise) when `init` returns at
+ * once: a route function then returns nothing, and Fastify has no promise to follow.
+ */
+export function openStream (runtime: Runtime, request: FastifyRequest, reply: FastifyReply, handler: StreamHandler, routeOptions: StreamOptions, state: unknown): FastifyReply | Promise<FastifyReply> {
   if (reply.sent) throw new ReplySentError()
   if (request.method === 'HEAD') {
     return reply.headers(streamHeaders(reply, routeOptions)).send()
@@ -88,17 +94,20 @@ export async function openStream (runtime: Runtime, request: FastifyRequest, rep
   const behaviour: ChunkedHandler = typeof handler === 'function' ? new SourceDriver(handler) : handler
   const writer = upgrade === undefined ? new Writer(reply.raw as RawReply, runtime.stats) : new WebSocketWriter(runtime.stats)
   const actor = new StreamActor(request, reply, writer, behaviour, options, runtime, state, lastEventIdOf(request))
-  let opening
-  try {
-    opening = await actor.init()
-  } catch (error) {
+  const opening = actor.init()
+  // No closure on this path: a stream whose init returns at once allocates none.
+  if (!(opening instanceof Promise)) return afterInit(runtime, reply, actor, writer, upgrade, options, opening)
+  return opening.then((opened) => afterInit(runtime, reply, actor, writer, upgrade, options, opened), (error: unknown) => {
     // The broker cannot be reached: come back later (a 503 would stop EventSource for good).
     if ((error as { code?: unknown })?.code === 'SSE_ERR_BROKER_UNAVAILABLE') {
       request.log.warn({ err: error }, 'the broker is unreachable: the stream is sent away with a retry')
       return sendAway(runtime, reply, options)
     }
     throw error
-  }
+  })
+}
+
+function afterInit (runtime: Runtime, reply: FastifyReply, actor: StreamActor, writer: StreamWriter, upgrade: PendingUpgrade | undefined, options: StreamOptions, opening: Opening): FastifyReply {
   switch (opening.kind) {
     case 'refused':
       return refuse(reply, opening.result)
@@ -110,7 +119,7 @@ export async function openStream (runtime: Runtime, request: FastifyRequest, rep
       return reply
     case 'open':
       reply.hijack()
-      if (upgrade !== undefined) acceptWebSocket(actor, writer as WebSocketWriter, upgrade, request.raw, options, opening.initial)
+      if (upgrade !== undefined) acceptWebSocket(actor, writer as WebSocketWriter, upgrade, reply.request.raw, options, opening.initial)
       // The status a hook or `init` set (Aino's `response_status`), 200 by default.
       else actor.open(reply.statusCode, streamHeaders(reply, options), opening.initial)
       return reply

@@ -133,27 +133,51 @@ export abstract class StreamCore extends MailboxLoop implements TimerOwner {
 
   // ---- opening -------------------------------------------------------------------------------
 
-  /** Runs `init`. Throws what `init` threw, after `terminate('error')`. */
-  async init (): Promise<Opening> {
+  /**
+   * Runs `init`. Throws (or rejects with) what `init` threw, after `terminate('error')`. Settled at
+   * once when `init` returns at once and the stream opens: no turn of the event loop, no promise.
+   */
+  init (): Opening | Promise<Opening> {
+    let init: InitResult | PromiseLike<InitResult>
+    try {
+      init = this.handler.init?.(this.token)
+    } catch (error) {
+      return this.#initFailed(error)
+    }
+    if (typeof (init as PromiseLike<InitResult> | undefined)?.then === 'function') return this.#initLater(init as PromiseLike<InitResult>)
+    return this.#initialized(init as InitResult)
+  }
+
+  async #initLater (init: PromiseLike<InitResult>): Promise<Opening> {
+    const running = Promise.resolve(init)
+    this.#initializing = running.catch(noop)
     let result: InitResult
     try {
-      const init = this.handler.init?.(this.token)
-      this.#initializing = init instanceof Promise ? init.catch(noop) : undefined
-      result = await init
+      result = await running
     } catch (error) {
-      if (this.#closedFor !== undefined) return { kind: 'gone', reason: this.#closedFor } // its error is the end's
-      await this.closeFor('error')
-      throw error
+      return await this.#initFailed(error)
     } finally {
       this.#initializing = undefined
     }
+    return await this.#initialized(result)
+  }
+
+  async #initFailed (error: unknown): Promise<Opening> {
+    if (this.#closedFor !== undefined) return { kind: 'gone', reason: this.#closedFor } // its error is the end's
+    await this.closeFor('error')
+    throw error
+  }
+
+  #initialized (result: InitResult): Opening | Promise<Opening> {
     if (this.#closedFor !== undefined) return { kind: 'gone', reason: this.#closedFor }
     const outcome = outcomeOf(result)
-    if (this.noContent || outcome === 'no-content' || outcome === 'shutdown') {
-      await this.closeFor('stopped')
-      return { kind: 'refused', result: this.noContent ? noContent() : result }
-    }
+    if (this.noContent || outcome === 'no-content' || outcome === 'shutdown') return this.#refused(result)
     return { kind: 'open', initial: result }
+  }
+
+  async #refused (result: InitResult): Promise<Opening> {
+    await this.closeFor('stopped')
+    return { kind: 'refused', result: this.noContent ? noContent() : result }
   }
 
   /** Sends the headers and what `init` returned, then starts taking messages. */
