@@ -61,6 +61,10 @@ export class Child<A extends Api> {
     })
   }
 
+  get pid (): number | undefined {
+    return this.#process.pid
+  }
+
   /** Resolves once the child says it serves calls; bounded by `timeoutMs`. */
   ready (timeoutMs = 30_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined
