@@ -7,7 +7,8 @@ import { Session } from 'node:inspector/promises'
 import { writeHeapSnapshot } from 'node:v8'
 import { now, sleep } from './clock.js'
 import { serve } from './ipc.js'
-import { eventBatch, eventData } from './payload.js'
+import { eventData } from './payload.js'
+import { serverApi } from './server-api.js'
 import { isServerName } from './servers/index.js'
 import type { BenchServer, StartServer } from './servers/types.js'
 
@@ -15,7 +16,6 @@ const name = process.argv[2] ?? ''
 if (!isServerName(name)) throw new Error(`unknown server ${name}`)
 const start = ((await import(`./servers/${name}.js`)) as { default: StartServer }).default
 const server: BenchServer = await start()
-let cpuStart = process.cpuUsage()
 let profiler: Session | undefined
 
 async function collect (): Promise<void> {
@@ -29,31 +29,12 @@ async function collect (): Promise<void> {
 }
 
 const api = {
-  info: () => ({ port: server.port, pid: process.pid }),
-  connections: () => server.connections(),
+  ...serverApi(server),
   /** Heap used + external (which includes ArrayBuffers) after GC. */
   async memory () {
     await collect()
     const { heapUsed, external } = process.memoryUsage()
     return { heapUsed, external, total: heapUsed + external }
-  },
-  /** Publishes events `from`..`from+count-1` as fast as the server allows; CPU counts from here. */
-  async burst ({ from, count, size }: { from: number, count: number, size: number }) {
-    const batch = eventBatch(from, count, size)
-    cpuStart = process.cpuUsage()
-    const t0 = now()
-    await server.burst(batch)
-    const publishMs = now() - t0
-    // Writes deferred to the end of the tick (corked sockets) have been handed to the kernel by now.
-    await new Promise(setImmediate)
-    return { t0, publishMs, flushMs: now() - t0 }
-  },
-  /** Starts counting CPU from now (a burst does it by itself). */
-  cpuReset: () => { cpuStart = process.cpuUsage() },
-  /** Server CPU (µs, user + system) since the last burst or cpuReset. */
-  cpu: () => {
-    const { user, system } = process.cpuUsage(cpuStart)
-    return user + system
   },
   /** Publishes `count` events at `rate` per second, each stamped with its publish time. */
   async paced ({ from, count, size, rate }: { from: number, count: number, size: number, rate: number }) {
@@ -69,12 +50,6 @@ const api = {
       })
     }
     return { ms: now() - start, late }
-  },
-  /** Stops the server: for this plugin that is `fastify.close()`, timed. */
-  async close () {
-    const t0 = now()
-    await server.close()
-    return { ms: now() - t0 }
   },
   heapSnapshot: ({ path }: { path: string }) => writeHeapSnapshot(path),
   /** Starts the CPU profiler, so a profile covers exactly the steps the runner chooses. */
