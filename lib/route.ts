@@ -36,15 +36,15 @@ export function chunked (handler: StreamHandler<any, any, any>, chunkOptions?: C
   checkHandler(handler)
   if (chunkOptions !== undefined) resolveStreamOptions({}, chunkOptions) // a bad option fails where the route is declared
   let resolved: { runtime: Runtime, options: StreamOptions } | undefined
-  // Not async: a stream whose init returns at once is served without a promise (Fastify follows
-  // one it is given); a reply sent at once is answered with nothing, as Fastify wants of a sync handler.
-  const route = function chunkedRoute (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
+  // Not async: a stream whose init returns at once is served without a promise. It returns the reply,
+  // a thenable Fastify follows at once when the reply is sent and until it is when an async onSend
+  // hook still runs, as a wrapper that returns this function's result needs.
+  const route = function chunkedRoute (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
     const runtime = runtimeOf(request.server)
     if (resolved?.runtime !== runtime) {
       resolved = { runtime, options: chunkOptions === undefined ? runtime.settings.defaults : resolveStreamOptions(runtime.settings.base, chunkOptions) }
     }
-    const served = openStream(runtime, request, reply, handler, resolved.options, undefined)
-    return served instanceof Promise ? served : undefined
+    return openStream(runtime, request, reply, handler, resolved.options, undefined)
   }
   if (chunkOptions?.websocket !== true) return Object.assign(route, { [kChunkedRoute]: undefined })
   // With @fastify/websocket in the app, it upgrades and calls this with the socket.
@@ -76,12 +76,10 @@ function lastEventIdOf (request: FastifyRequest): string | undefined {
   return new URLSearchParams(url.slice(query + 1)).get('lastEventId') ?? undefined
 }
 
-/**
- * Serves `handler` on this request. Settled at once (a reply, no promise) when `init` returns at
- * once: a route function then returns nothing, and Fastify has no promise to follow.
- */
+/** Serves `handler` on this request. Settled at once (the reply, no promise) when `init` returns at once. */
 export function openStream (runtime: Runtime, request: FastifyRequest, reply: FastifyReply, handler: StreamHandler, routeOptions: StreamOptions, state: unknown): FastifyReply | Promise<FastifyReply> {
-  if (reply.sent) throw new ReplySentError()
+  // A rejection, not a throw: Fastify logs a rejection's cause when the reply is sent already.
+  if (reply.sent) return Promise.reject(new ReplySentError())
   if (request.method === 'HEAD') {
     return reply.headers(streamHeaders(reply, routeOptions)).send()
   }

@@ -1,8 +1,9 @@
-// A stream whose init returns at once opens in the route function's own call: no promise goes back
-// to Fastify, the head is written before the call returns. What must not change with it: a route
-// function that sends at once returns nothing (else Fastify logs "already sent"), every init that
-// throws, refuses or is async still ends as before, and a thenable init is awaited like a promise.
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+// A stream whose init returns at once opens in the route function's own call: it returns the reply
+// (a thenable, no promise), the head written before the call returns. What must not change with it:
+// Fastify never answers twice (a wrapper that returns the route's result included, with an async
+// onSend hook still running), every init that throws, refuses or is async ends as before, a thenable
+// init is awaited like a promise, and what fails after the reply was hijacked is logged with its cause.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import http from 'node:http'
 import t, { type Test } from 'tap'
 import { type ChunkedHandler, chunked, noContent, shutdown, ssePlugin, topics } from '../lib/index.js'
@@ -11,24 +12,35 @@ import { eventually, openStream } from './helpers/stream.js'
 
 interface Call { returned: unknown, headersSentOnReturn: boolean }
 
-/** A route function of `chunked(handler)` called by a plain route, which records what it returned. */
-function recorded (handler: Parameters<typeof chunked>[0], calls: Call[]) {
-  const route = chunked(handler)
-  return (request: FastifyRequest, reply: FastifyReply) => {
-    const returned = (route as (request: FastifyRequest, reply: FastifyReply) => unknown)(request, reply)
+type RouteFunction = (request: FastifyRequest, reply: FastifyReply) => unknown
+
+/**
+ * A route function of `chunked(handler)` called by a plain route (sync, or async as a tracing
+ * wrapper is), which records what it returned and returns it.
+ */
+function recorded (handler: Parameters<typeof chunked>[0], calls: Call[], wrapper: 'sync' | 'async', ndjson: boolean) {
+  const route = chunked(handler, ndjson ? { format: 'ndjson' } : undefined) as RouteFunction
+  const call = (request: FastifyRequest, reply: FastifyReply): unknown => {
+    const returned = route(request, reply)
     calls.push({ returned, headersSentOnReturn: reply.raw.headersSent })
     return returned
   }
+  return wrapper === 'sync' ? call : async (request: FastifyRequest, reply: FastifyReply) => call(request, reply)
 }
 
-async function app (t: Test, routes: Record<string, ChunkedHandler<any, any, any>>) {
+interface AppOptions { wrapper?: 'sync' | 'async', slowOnSend?: boolean, maxConnections?: number, ndjson?: boolean, hook?: (app: FastifyInstance) => void }
+
+async function app (t: Test, routes: Record<string, ChunkedHandler<any, any, any>>, options: AppOptions = {}) {
   const { logs, logger } = captureLogs('warn')
   const calls: Record<string, Call[]> = {}
   const fastify = Fastify({ logger })
-  await fastify.register(ssePlugin, { heartbeat: false })
+  await fastify.register(ssePlugin, { heartbeat: false, maxConnections: options.maxConnections })
+  // An async onSend hook: a reply sent through Fastify is not sent yet when the route returns.
+  if (options.slowOnSend === true) fastify.addHook('onSend', async (_request, _reply, payload) => { await new Promise((resolve) => setTimeout(resolve, 5)); return payload })
+  options.hook?.(fastify)
   for (const [path, handler] of Object.entries(routes)) {
     calls[path] = []
-    fastify.get(path, recorded(handler, calls[path]))
+    fastify.get(path, recorded(handler, calls[path], options.wrapper ?? 'sync', options.ndjson === true))
   }
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => fastify.close())
@@ -48,9 +60,10 @@ function get (url: string, method = 'GET'): Promise<{ status: number, body: stri
   })
 }
 
-const alreadySent = (logs: Array<Record<string, unknown>>): number => logs.filter((line) => JSON.stringify(line).includes('FST_ERR_REP_ALREADY_SENT')).length
+/** Log lines that say Fastify answered twice or could not. */
+const answeredTwice = (logs: Array<Record<string, unknown>>): number => logs.filter((line) => /FST_ERR_REP_ALREADY_SENT|ERR_HTTP_HEADERS_SENT|already sent/.test(JSON.stringify(line))).length
 
-t.test('sync init: the route function returns nothing, with the head already written; async init: a promise', async (t) => {
+t.test('sync init: the route function returns the reply, with the head already written; async init: a promise', async (t) => {
   const { url, calls, logs } = await app(t, {
     '/topics': topics(() => ['s']),
     '/object': { init: (token) => { token.send('hello') }, handle: (msg) => `data: ${String(msg)}\n\n` },
@@ -67,7 +80,8 @@ t.test('sync init: the route function returns nothing, with the head already wri
     t.teardown(() => stream.close())
     t.equal(stream.status, 200, path)
     const call = calls[path].at(-1)!
-    t.equal(call.returned, undefined, `${path}: nothing returned`)
+    t.notOk(call.returned instanceof Promise, `${path}: no promise`)
+    t.equal(typeof (call.returned as { then?: unknown }).then, 'function', `${path}: a thenable (the reply)`)
     t.ok(call.headersSentOnReturn, `${path}: the head went out within the call`)
   }
   const object = await openStream(url + '/object')
@@ -80,7 +94,7 @@ t.test('sync init: the route function returns nothing, with the head already wri
     t.ok(calls[path][0].returned instanceof Promise, `${path}: a promise`)
     t.notOk(calls[path][0].headersSentOnReturn, `${path}: the head waits for init`)
   }
-  t.equal(alreadySent(logs), 0, 'Fastify never saw a second answer')
+  t.equal(answeredTwice(logs), 0, 'Fastify never saw a second answer')
 })
 
 t.test('refusals and failures of a sync init answer once, through Fastify, and end the stream once', async (t) => {
@@ -100,7 +114,7 @@ t.test('refusals and failures of a sync init answer once, through Fastify, and e
   t.equal(head.status, 200, 'HEAD answers the stream headers without running init')
   await eventually(() => terminated.length === 4)
   t.same(terminated.sort(), ['error', 'error', 'stopped', 'stopped'], 'terminate once per stream, with its reason')
-  t.equal(alreadySent(logs), 0, 'Fastify never saw a second answer')
+  t.equal(answeredTwice(logs), 0, 'Fastify never saw a second answer')
 })
 
 t.test('a client that asks again on the same connection after a sync-opened stream ended is answered', async (t) => {
@@ -117,4 +131,55 @@ t.test('a client that asks again on the same connection after a sync-opened stre
     })
     t.match(body, /data: bye/, `request ${i + 1} on one connection`)
   }
+})
+
+t.test('an async wrapper that returns the route\'s result, with an async onSend hook: one answer each (HEAD, a 503 sent away)', async (t) => {
+  const { url, logs } = await app(t, { '/s': { handle: () => undefined } }, { wrapper: 'async', slowOnSend: true, maxConnections: 1, ndjson: true })
+  const held = await openStream(url + '/s')
+  t.teardown(() => held.close())
+  t.equal((await get(url + '/s', 'HEAD')).status, 200, 'HEAD: the stream headers')
+  t.equal((await get(url + '/s')).status, 503, 'full: an ndjson stream is sent away with a status, through Fastify')
+  await new Promise((resolve) => setTimeout(resolve, 50)) // the onSend hooks' 5 ms, and the logs after
+  t.equal(answeredTwice(logs), 0, 'Fastify never saw a second answer')
+})
+
+t.test('a head Node refuses (a hook set a bad header value): the client is cut, the stream ends with error, the cause is logged', async (t) => {
+  const terminated: string[] = []
+  const { fastify, url, logs } = await app(t, { '/bad': { init: (token) => { token.send('hi') }, handle: () => undefined, terminate: (reason) => { terminated.push(reason) } } }, {
+    hook: (app) => { app.addHook('onRequest', async (_request, reply) => { reply.header('x-bad', 'a\u0000b') }) }
+  })
+  await t.rejects(get(url + '/bad'), 'the connection is cut, not left waiting')
+  await eventually(() => terminated.length === 1)
+  t.same(terminated, ['error'])
+  await eventually(() => fastify.sse.connections === 0)
+  t.ok(logs.some((line) => (line.err as { code?: string } | undefined)?.code === 'ERR_INVALID_CHAR'), 'the cause is in the log')
+})
+
+t.test('an init result whose then getter throws is an init that threw: terminate(error), its status', async (t) => {
+  const terminated: string[] = []
+  const { url } = await app(t, {
+    '/getter': {
+      init: () => ({ get then () { throw Object.assign(new Error('getter'), { statusCode: 418 }) } }) as never,
+      terminate: (reason) => { terminated.push(reason) }
+    }
+  })
+  t.equal((await get(url + '/getter')).status, 418)
+  await eventually(() => terminated.length === 1)
+  t.same(terminated, ['error'])
+})
+
+t.test('a route function called on a reply sent already: the error reaches the log with its code', async (t) => {
+  const { logs, logger } = captureLogs('warn')
+  const fastify = Fastify({ logger })
+  await fastify.register(ssePlugin, { heartbeat: false })
+  const route = chunked({ handle: () => undefined }) as RouteFunction
+  fastify.get('/twice', async (request, reply) => {
+    await reply.send('first')
+    return route(request, reply)
+  })
+  const url = await fastify.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => fastify.close())
+  t.same(await get(url + '/twice'), { status: 200, body: 'first' })
+  await eventually(() => logs.some((line) => JSON.stringify(line).includes('SSE_ERR_REPLY_SENT')))
+  t.pass('SSE_ERR_REPLY_SENT logged')
 })

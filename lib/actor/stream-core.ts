@@ -139,13 +139,14 @@ export abstract class StreamCore extends MailboxLoop implements TimerOwner {
    */
   init (): Opening | Promise<Opening> {
     let init: InitResult | PromiseLike<InitResult>
+    let later: boolean
     try {
       init = this.handler.init?.(this.token)
+      later = typeof (init as PromiseLike<InitResult> | undefined)?.then === 'function' // a getter may throw too
     } catch (error) {
       return this.#initFailed(error)
     }
-    if (typeof (init as PromiseLike<InitResult> | undefined)?.then === 'function') return this.#initLater(init as PromiseLike<InitResult>)
-    return this.#initialized(init as InitResult)
+    return later ? this.#initLater(init as PromiseLike<InitResult>) : this.#initialized(init as InitResult)
   }
 
   async #initLater (init: PromiseLike<InitResult>): Promise<Opening> {
@@ -187,7 +188,16 @@ export abstract class StreamCore extends MailboxLoop implements TimerOwner {
       return
     }
     this.phase = nextPhase(this.phase, 'open')
-    this.writer.open(status, headers)
+    try {
+      this.writer.open(status, headers)
+    } catch (error) {
+      // A header Node refuses (a hook set a value with a control character): the client is cut, not
+      // left waiting for the rest of a head, and the stream ends now rather than when it leaves.
+      this.writer.destroy()
+      this.log.error({ err: error }, 'the stream could not send its head: it ends')
+      void this.closeFor('error')
+      return
+    }
     if (this.options.retry !== undefined && this.options.rules.eventStream) this.writeRaw(retryBlock(this.options.retry))
     if (this.options.heartbeat !== false) this.context.heartbeats.add(this, this.options.heartbeat)
     if (outcomeOf(initial) === 'stop') {
