@@ -5,14 +5,17 @@
 // they are; eventsource-parser takes text, so it gets a streaming TextDecoder in front, the way
 // eventsource@4 and its own EventSourceParserStream use it. As strings, one per read as a decoder
 // gives them: the parser core alone. Rounds alternate between the two, after a warm-up on every
-// scenario; the ratio is of median CPU times. `--runs N` repeats the whole measurement and prints
-// each ratio's spread: the machine is shared, one run proves little.
+// scenario; the ratio is of median CPU times. A third runner, the floor (bench/parser-floor.ts),
+// does only what every parser must on these inputs: floor/theirs is the most an exact parser could
+// reach. `--runs N` repeats the whole measurement and prints each ratio's spread: the machine is
+// shared, one run proves little.
 //
 //   npx tsx bench/parser.ts [--quick] [--runs N]
 
 import { pathToFileURL } from 'node:url'
 import { createParser as createTheirs } from 'eventsource-parser'
 import { createParser } from '../lib/client/index.js'
+import { runFloor } from './parser-floor.js'
 import { parserScenarios, type Scenario } from './parser-inputs.js'
 
 export interface ParserBenchOptions {
@@ -29,6 +32,8 @@ export interface ParserBenchResult {
   theirs: { mbPerSec: number, eventsPerSec: number }
   /** ours / theirs, in throughput per CPU second. */
   ratio: number
+  /** The floor (bench/parser-floor.ts) / theirs: the most any exact parser could reach. */
+  floorRatio: number
   /** ours / theirs, in throughput per second of wall time. */
   wallRatio: number
 }
@@ -67,17 +72,21 @@ function median (values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]
 }
 
-export const runners = { ours: runOurs, theirs: runTheirs } as const
+const runFloorOf: Run = (chunks) => runFloor(chunks, read)
+
+export const runners = { ours: runOurs, theirs: runTheirs, floor: runFloorOf } as const
 
 // Every scenario through both parsers a few times first, so that the measured rounds see the code as
 // a long-lived process would: optimized for every kind of input, not just for the first one it met.
 export function warmUp (all: Scenario[], rounds: number): void {
   for (let round = 0; round < rounds; round++) {
     for (const scenario of all) {
-      const ours = runOurs(scenario.chunks)
       const theirs = runTheirs(scenario.chunks)
-      if (ours.count !== theirs.count || ours.sum !== theirs.sum || ours.last !== theirs.last) {
-        throw new Error(`${scenario.name}: ${ours.count} events from ours, ${theirs.count} from eventsource-parser`)
+      for (const who of ['ours', 'floor'] as const) {
+        const ours = runners[who](scenario.chunks)
+        if (ours.count !== theirs.count || ours.sum !== theirs.sum || ours.last !== theirs.last) {
+          throw new Error(`${scenario.name}: ${ours.count} events from ${who}, ${theirs.count} from eventsource-parser`)
+        }
       }
     }
   }
@@ -86,12 +95,12 @@ export function warmUp (all: Scenario[], rounds: number): void {
 // CPU time decides, wall time is shown: on a machine shared with other work, wall time also counts
 // the moments the process was not running at all, which say nothing of either parser.
 function measure (scenario: Scenario, rounds: number): ParserBenchResult {
-  const cpu: Record<keyof typeof runners, number[]> = { ours: [], theirs: [] }
-  const wall: Record<keyof typeof runners, number[]> = { ours: [], theirs: [] }
+  const cpu: Record<keyof typeof runners, number[]> = { ours: [], theirs: [], floor: [] }
+  const wall: Record<keyof typeof runners, number[]> = { ours: [], theirs: [], floor: [] }
   let events = 0
   for (let round = 0; round < rounds; round++) {
     // Alternate, so that both see the same machine noise.
-    for (const who of ['ours', 'theirs'] as const) {
+    for (const who of ['ours', 'theirs', 'floor'] as const) {
       const startCpu = process.cpuUsage()
       const start = process.hrtime.bigint()
       events = runners[who](scenario.chunks).count
@@ -105,11 +114,12 @@ function measure (scenario: Scenario, rounds: number): ParserBenchResult {
   const ours = rate(median(cpu.ours))
   const theirs = rate(median(cpu.theirs))
   const wallRatio = median(wall.theirs) / median(wall.ours)
-  return { scenario: scenario.name, bytes: scenario.bytes, events, ours, theirs, ratio: ours.mbPerSec / theirs.mbPerSec, wallRatio }
+  const floorRatio = median(cpu.theirs) / median(cpu.floor)
+  return { scenario: scenario.name, bytes: scenario.bytes, events, ours, theirs, ratio: ours.mbPerSec / theirs.mbPerSec, wallRatio, floorRatio }
 }
 
 function table (results: ParserBenchResult[]): string {
-  const head = ['scenario', 'ours MB/s', 'theirs MB/s', 'ours events/s', 'theirs events/s', 'ours/theirs', '(wall)']
+  const head = ['scenario', 'ours MB/s', 'theirs MB/s', 'ours events/s', 'theirs events/s', 'ours/theirs', '(wall)', 'floor/theirs']
   const rows = results.map((r) => [
     r.scenario,
     r.ours.mbPerSec.toFixed(0),
@@ -117,7 +127,8 @@ function table (results: ParserBenchResult[]): string {
     Math.round(r.ours.eventsPerSec).toLocaleString('en-US'),
     Math.round(r.theirs.eventsPerSec).toLocaleString('en-US'),
     r.ratio.toFixed(2) + 'x',
-    r.wallRatio.toFixed(2) + 'x'
+    r.wallRatio.toFixed(2) + 'x',
+    r.floorRatio.toFixed(2) + 'x'
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
   const line = (cells: string[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  ')
@@ -131,18 +142,17 @@ export async function runParserBench (options: ParserBenchOptions = {}): Promise
   const all = parserScenarios(quick)
   warmUp(all, quick ? 3 : 5)
   const results = all.map((scenario) => measure(scenario, rounds))
-  log(`Event stream parser: ours vs eventsource-parser, median CPU time of ${rounds} rounds (wall time in brackets)\n`)
+  log(`Event stream parser: ours vs eventsource-parser, median CPU time of ${rounds} rounds (wall time in brackets; floor: lines cut and events made, nothing checked)\n`)
   log(table(results))
   return results
 }
 
 function spread (runs: ParserBenchResult[][]): string {
-  const lines = runs[0].map((first, i) => {
-    const ratios = runs.map((run) => run[i].ratio)
-    const cells = ratios.map((r) => r.toFixed(2)).join(' ')
-    return `${first.scenario.padEnd(40)} ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x  (${cells})`
-  })
-  return [`ours/theirs over ${runs.length} runs, min-max (each run):`, ...lines].join('\n')
+  const range = (ratios: number[]): string =>
+    `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x (${ratios.map((r) => r.toFixed(2)).join(' ')})`
+  const lines = runs[0].map((first, i) =>
+    `${first.scenario.padEnd(46)} ${range(runs.map((run) => run[i].ratio))}  floor ${range(runs.map((run) => run[i].floorRatio))}`)
+  return [`ours/theirs over ${runs.length} runs, min-max (each run), and floor/theirs:`, ...lines].join('\n')
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
