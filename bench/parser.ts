@@ -76,8 +76,9 @@ const runFloorOf: Run = (chunks) => runFloor(chunks, read)
 
 export const runners = { ours: runOurs, theirs: runTheirs, floor: runFloorOf } as const
 
-// Every scenario through both parsers a few times first, so that the measured rounds see the code as
-// a long-lived process would: optimized for every kind of input, not just for the first one it met.
+// Every scenario through both parsers and the floor a few times first, so that the measured rounds
+// see the code as a long-lived process would: optimized for every kind of input, not just for the
+// first one it met. Each must give eventsource-parser's events, or the bench stops.
 export function warmUp (all: Scenario[], rounds: number): void {
   for (let round = 0; round < rounds; round++) {
     for (const scenario of all) {
@@ -99,7 +100,7 @@ function measure (scenario: Scenario, rounds: number): ParserBenchResult {
   const wall: Record<keyof typeof runners, number[]> = { ours: [], theirs: [], floor: [] }
   let events = 0
   for (let round = 0; round < rounds; round++) {
-    // Alternate, so that both see the same machine noise.
+    // Alternate, so that all three see the same machine noise.
     for (const who of ['ours', 'theirs', 'floor'] as const) {
       const startCpu = process.cpuUsage()
       const start = process.hrtime.bigint()
