@@ -15,7 +15,7 @@
 import { pathToFileURL } from 'node:url'
 import { createParser as createTheirs } from 'eventsource-parser'
 import { createParser } from '../lib/client/index.js'
-import { runFloor } from './parser-floor.js'
+import { runFloor, type RunResult } from './parser-floor.js'
 import { parserScenarios, type Scenario } from './parser-inputs.js'
 
 export interface ParserBenchOptions {
@@ -38,7 +38,7 @@ export interface ParserBenchResult {
   wallRatio: number
 }
 
-type Run = (chunks: Array<Buffer | string>) => { count: number, last: string, sum: number }
+type Run = (chunks: Array<Buffer | string>) => RunResult
 
 // The last character's code, to be summed: a result the compiler cannot drop.
 const read = (data: string): number => data.length === 0 ? 0 : data.charCodeAt(data.length - 1)
